@@ -1,0 +1,180 @@
+import {
+  SignJWT,
+  createRemoteJWKSet,
+  errors as joseErrors,
+  exportPKCS8,
+  exportSPKI,
+  generateKeyPair,
+  importPKCS8,
+  importSPKI,
+  jwtVerify,
+  type CryptoKey,
+  type JWTVerifyGetKey,
+  type KeyObject,
+} from 'jose';
+import { randomUUID } from 'node:crypto';
+import { forbidden, unauthenticated } from './errors.js';
+
+export type SigningAlgorithm = 'EdDSA' | 'ES256' | 'RS256';
+export type Role = 'USER' | 'MODERATOR' | 'ADMIN';
+const ROLES: readonly Role[] = ['USER', 'MODERATOR', 'ADMIN'];
+
+/** The authenticated caller of a request, from the access token's claims (DESIGN 7). */
+export interface Viewer {
+  /** User id (`sub`). */
+  readonly id: string;
+  /** Session id (`sid`): revoking the session invalidates every token issued for it. */
+  readonly sessionId: string;
+  readonly role: Role;
+  readonly username: string;
+}
+
+export interface AccessTokenClaims {
+  readonly sub: string;
+  readonly sid: string;
+  readonly role: Role;
+  readonly username: string;
+}
+
+export interface VerifierOptions {
+  /** PEM (SPKI) public key; or `jwksUrl` to fetch and cache the issuer's key set. */
+  readonly publicKey?: string;
+  readonly jwksUrl?: string;
+  readonly algorithm?: SigningAlgorithm;
+  readonly issuer: string;
+  readonly audience: string;
+  /** Clock skew tolerated when checking `exp`/`nbf`, in seconds. */
+  readonly clockToleranceSeconds?: number;
+  /** Revocation check for logout / password change (DESIGN 7); resolves true when `sid` is revoked. */
+  readonly isSessionRevoked?: (sessionId: string) => Promise<boolean>;
+}
+
+export interface TokenVerifier {
+  /** Verifies a raw JWT; throws UNAUTHENTICATED for anything but a valid, unrevoked token. */
+  verify(token: string): Promise<Viewer>;
+  /**
+   * Resolves an `Authorization` header value (HTTP header or graphql-ws `connectionParams`):
+   * absent → anonymous (`null`); present but not a valid bearer token → UNAUTHENTICATED.
+   */
+  viewerFromAuthorization(header: string | null | undefined): Promise<Viewer | null>;
+}
+
+function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
+  const algorithm = options.algorithm ?? 'EdDSA';
+  let key: Promise<CryptoKey | KeyObject> | JWTVerifyGetKey;
+  if (options.jwksUrl) {
+    key = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+  } else if (options.publicKey) {
+    key = importSPKI(options.publicKey, algorithm);
+  } else {
+    throw new Error('createTokenVerifier needs a publicKey or a jwksUrl');
+  }
+
+  async function verify(token: string): Promise<Viewer> {
+    let payload;
+    try {
+      const verifyOptions = {
+        issuer: options.issuer,
+        audience: options.audience,
+        algorithms: [algorithm],
+        clockTolerance: options.clockToleranceSeconds ?? 5,
+        requiredClaims: ['sub', 'exp', 'iat'],
+      };
+      ({ payload } =
+        typeof key === 'function'
+          ? await jwtVerify(token, key, verifyOptions)
+          : await jwtVerify(token, await key, verifyOptions));
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw unauthenticated('Access token has expired');
+      if (error instanceof joseErrors.JOSEError) throw unauthenticated('Invalid access token');
+      throw error;
+    }
+    const { sub, sid, role, username } = payload as Record<string, unknown>;
+    if (typeof sub !== 'string' || typeof sid !== 'string' || typeof username !== 'string' || !isRole(role)) {
+      throw unauthenticated('Access token is missing required claims');
+    }
+    if (options.isSessionRevoked && (await options.isSessionRevoked(sid))) {
+      throw unauthenticated('Session has been revoked');
+    }
+    return { id: sub, sessionId: sid, role, username };
+  }
+
+  return {
+    verify,
+    async viewerFromAuthorization(header) {
+      if (header === undefined || header === null || header === '') return null;
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      if (!match?.[1]) throw unauthenticated('Authorization must be "Bearer <access token>"');
+      return verify(match[1]);
+    },
+  };
+}
+
+export interface SignerOptions {
+  /** PEM (PKCS#8) private key. */
+  readonly privateKey: string;
+  readonly algorithm?: SigningAlgorithm;
+  readonly issuer: string;
+  readonly audience: string;
+  /** Access token lifetime; 15 minutes by default (DESIGN 7). */
+  readonly ttlSeconds?: number;
+  readonly keyId?: string;
+}
+
+export interface TokenSigner {
+  sign(claims: AccessTokenClaims, options?: { ttlSeconds?: number }): Promise<string>;
+}
+
+/** Issues access tokens. Only auth signs in production; tests and the dev stack sign with it too. */
+export function createTokenSigner(options: SignerOptions): TokenSigner {
+  const algorithm = options.algorithm ?? 'EdDSA';
+  const key = importPKCS8(options.privateKey, algorithm);
+  return {
+    async sign(claims, signOptions) {
+      const ttl = signOptions?.ttlSeconds ?? options.ttlSeconds ?? 900;
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ sid: claims.sid, role: claims.role, username: claims.username })
+        .setProtectedHeader({ alg: algorithm, ...(options.keyId ? { kid: options.keyId } : {}) })
+        .setSubject(claims.sub)
+        .setIssuer(options.issuer)
+        .setAudience(options.audience)
+        .setIssuedAt(now)
+        .setExpirationTime(now + ttl)
+        .setJti(randomUUID())
+        .sign(await key);
+    },
+  };
+}
+
+export interface SigningKeyPair {
+  readonly publicKeyPem: string;
+  readonly privateKeyPem: string;
+}
+
+/** A fresh key pair in PEM form (dev stack and tests; production keys come from config). */
+export async function generateSigningKeys(algorithm: SigningAlgorithm = 'EdDSA'): Promise<SigningKeyPair> {
+  const { publicKey, privateKey } = await generateKeyPair(algorithm, { extractable: true });
+  return { publicKeyPem: await exportSPKI(publicKey), privateKeyPem: await exportPKCS8(privateKey) };
+}
+
+/** Context shape every resolver can rely on. */
+export interface ViewerContext {
+  readonly viewer: Viewer | null;
+}
+
+/** The viewer, or UNAUTHENTICATED: the first line of every non-public resolver. */
+export function requireViewer(context: ViewerContext): Viewer {
+  if (!context.viewer) throw unauthenticated();
+  return context.viewer;
+}
+
+/** The viewer if they hold one of `roles`, else FORBIDDEN (UNAUTHENTICATED when anonymous). */
+export function requireRole(context: ViewerContext, ...roles: Role[]): Viewer {
+  const viewer = requireViewer(context);
+  if (!roles.includes(viewer.role)) throw forbidden();
+  return viewer;
+}

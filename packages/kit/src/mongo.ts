@@ -1,0 +1,55 @@
+import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
+import type { Logger } from 'pino';
+
+export interface MongoConnection {
+  readonly client: MongoClient;
+  readonly db: Db;
+  /** Readiness check: resolves when the server answers `ping`. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface MongoConnectOptions {
+  readonly url: string;
+  /** Each service has its own database (`social_profile`, `social_chat`, ...; DESIGN 2). */
+  readonly dbName: string;
+  readonly logger: Logger;
+  readonly appName?: string;
+  readonly clientOptions?: MongoClientOptions;
+}
+
+/** Redacts the password of a connection string for logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+}
+
+/**
+ * One MongoClient per process (STYLE 6), connected before the service listens so a wrong URL
+ * fails at boot with a clear message instead of on the first request.
+ */
+export async function connectMongo(options: MongoConnectOptions): Promise<MongoConnection> {
+  const client = new MongoClient(options.url, {
+    appName: options.appName ?? options.dbName,
+    serverSelectionTimeoutMS: 5_000,
+    ...options.clientOptions,
+  });
+  try {
+    await client.connect();
+    await client.db(options.dbName).command({ ping: 1 });
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw new Error(`Cannot connect to MongoDB at ${redactUrl(options.url)}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const db = client.db(options.dbName);
+  options.logger.info({ url: redactUrl(options.url), db: options.dbName }, 'mongo connected');
+  return {
+    client,
+    db,
+    async ping() {
+      await db.command({ ping: 1 });
+    },
+    close: () => client.close(),
+  };
+}

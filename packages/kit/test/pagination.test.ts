@@ -1,0 +1,46 @@
+import { codeOf } from '../src/errors.js';
+import { connectionFromRows, decodeCursor, encodeCursor, pageSize } from '../src/pagination.js';
+
+test('page size defaults to 20 and refuses more than 50', () => {
+  expect(pageSize(undefined)).toBe(20);
+  expect(pageSize(50)).toBe(50);
+  for (const bad of [51, -1, 2.5]) {
+    expect(() => pageSize(bad)).toThrow('first must be between 0 and 50');
+  }
+});
+
+test('cursors round-trip and tampered cursors are BAD_USER_INPUT', () => {
+  const cursor = encodeCursor(['2026-11-21T08:00:00.000Z', 'p1']);
+  expect(decodeCursor(cursor, 2)).toEqual(['2026-11-21T08:00:00.000Z', 'p1']);
+  const attempts = [
+    '%%%',
+    encodeCursor(['only-one']),
+    Buffer.from('{"$gt":""}').toString('base64url'),
+    'x'.repeat(600),
+  ];
+  for (const bad of attempts) {
+    let code: string | undefined;
+    try {
+      decodeCursor(bad, 2);
+    } catch (error) {
+      code = codeOf(error);
+    }
+    expect(code).toBe('BAD_USER_INPUT');
+  }
+});
+
+test('a connection uses the extra row only to know there is a next page', () => {
+  const rows = [{ id: 'a' }, { id: 'b' }, { id: 'c' }];
+  const page = connectionFromRows(rows, 2, (row) => [row.id]);
+  expect(page.edges.map((e) => e.node.id)).toEqual(['a', 'b']);
+  expect(page.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+  expect(decodeCursor(page.pageInfo.endCursor!, 1)).toEqual(['b']);
+  const last = connectionFromRows(rows.slice(2), 2, (row) => [row.id]);
+  expect(last.pageInfo).toMatchObject({ hasNextPage: false, endCursor: last.edges[0]!.cursor });
+  expect(connectionFromRows([], 2, () => []).pageInfo).toEqual({
+    hasNextPage: false,
+    hasPreviousPage: false,
+    startCursor: null,
+    endCursor: null,
+  });
+});
