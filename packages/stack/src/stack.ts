@@ -1,0 +1,101 @@
+import { createGateway, type Gateway } from '@social/gateway';
+import {
+  createSharedResources,
+  createTokenVerifier,
+  type Logger,
+  type ServiceFactory,
+  type ServiceInstance,
+  type SharedResources,
+  type SigningKeyPair,
+} from '@social/kit';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GATEWAY_PORT, repoRoot, subgraphs, type SubgraphName } from '../../../scripts/subgraphs.js';
+
+export interface StackOptions {
+  readonly logger: Logger;
+  /** Signing keys: the public half verifies tokens everywhere; auth signs with the private half. */
+  readonly keys: SigningKeyPair;
+  /** Environment handed to every service (DATABASE_URL, MONGO_URL, ...); JWT settings are added. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Redis for pub/sub and events; without it every service shares one in-process implementation. */
+  readonly redisUrl?: string;
+  /** `dev` listens on the fixed ports of scripts/subgraphs.ts; `random` on port 0 (tests). */
+  readonly ports: 'dev' | 'random';
+  readonly host?: string;
+  readonly production?: boolean;
+  readonly supergraphPath?: string;
+}
+
+export interface Stack {
+  readonly gatewayUrl: string;
+  readonly subgraphUrls: Readonly<Record<SubgraphName, string>>;
+  readonly resources: SharedResources;
+  readonly gateway: Gateway;
+  /** Stops the gateway, then the subgraphs, then the shared clients. */
+  stop(): Promise<void>;
+}
+
+const JWT_ISSUER = 'social-supergraph';
+const JWT_AUDIENCE = 'social-supergraph';
+
+/** The whole supergraph in this process: six subgraphs sharing one set of resources, plus the gateway. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { logger } = options;
+  const env = {
+    ...options.env,
+    JWT_PUBLIC_KEY: options.keys.publicKeyPem,
+    JWT_PRIVATE_KEY: options.keys.privateKeyPem,
+    JWT_ISSUER,
+    JWT_AUDIENCE,
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+  };
+  const verifier = createTokenVerifier({
+    publicKey: options.keys.publicKeyPem,
+    issuer: JWT_ISSUER,
+    audience: JWT_AUDIENCE,
+  });
+  const resources = createSharedResources({
+    logger,
+    verifier,
+    redisUrl: options.redisUrl,
+    production: options.production ?? false,
+    env,
+  });
+  const host = options.host ?? '127.0.0.1';
+  const services: ServiceInstance[] = [];
+  const subgraphUrls = {} as Record<SubgraphName, string>;
+  let gateway: Gateway | undefined;
+
+  const stop = async () => {
+    await gateway?.stop();
+    await Promise.all(services.map((service) => service.server.stop()));
+    await Promise.all(services.map((service) => service.close()));
+    await resources.close();
+  };
+
+  try {
+    for (const info of subgraphs) {
+      const { createService } = (await import(`@social/${info.name}`)) as { createService: ServiceFactory };
+      const service = await createService(resources);
+      services.push(service);
+      subgraphUrls[info.name] = await service.server.listen(options.ports === 'dev' ? info.port : 0, host);
+    }
+    const supergraphSdl = readFileSync(
+      options.supergraphPath ?? join(repoRoot, 'supergraph.graphql'),
+      'utf8',
+    );
+    gateway = createGateway({
+      supergraphSdl,
+      subgraphUrls,
+      logger,
+      verifier,
+      production: resources.production,
+    });
+    const gatewayUrl = await gateway.listen(options.ports === 'dev' ? GATEWAY_PORT : 0, host);
+    return { gatewayUrl, subgraphUrls, resources, gateway, stop };
+  } catch (error) {
+    await stop().catch((stopError: unknown) => logger.error({ err: stopError }, 'stack cleanup failed'));
+    throw error;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * `npm run dev`: the whole supergraph in one command on a fresh machine.
+ *
+ * PostgreSQL: DATABASE_URL if set, else embedded PostgreSQL with data under .data/postgres.
+ * Redis: REDIS_URL if set, else in-process pub/sub and event bus shared by all services.
+ * MongoDB: MONGO_URL if set (the embedded server becomes the default with its own issue).
+ * Ctrl-C stops everything cleanly.
+ */
+import {
+  createLogger,
+  installGracefulShutdown,
+  loadConfig,
+  runShutdown,
+  type ShutdownStep,
+} from '@social/kit';
+import { ensureDatabase, loadOrCreateDevKeys, startEmbeddedPostgres, startStack } from '@social/stack';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { GATEWAY_PORT, repoRoot } from './subgraphs.js';
+
+const config = (() => {
+  try {
+    return loadConfig(
+      'dev',
+      z.object({
+        DATABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url().optional()),
+        REDIS_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url().optional()),
+        MONGO_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+        LOG_LEVEL: z.string().default('info'),
+        DATA_DIR: z.string().default(join(repoRoot, '.data')),
+      }),
+    );
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+})();
+
+const started = Date.now();
+const logger = createLogger({ name: 'dev', level: config.LOG_LEVEL, pretty: true });
+const steps: ShutdownStep[] = [];
+installGracefulShutdown({ logger, timeoutMs: 15_000, steps });
+
+try {
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    const postgres = await startEmbeddedPostgres({
+      dataDir: join(config.DATA_DIR, 'postgres'),
+      persistent: true,
+      logger,
+    });
+    steps.push({ name: 'embedded postgres', run: () => postgres.stop() });
+    databaseUrl = await ensureDatabase(postgres.url, 'social_auth');
+  }
+  const keys = await loadOrCreateDevKeys(join(config.DATA_DIR, 'keys'));
+  const stack = await startStack({
+    logger,
+    keys,
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
+    ports: 'dev',
+  });
+  steps.unshift({ name: 'supergraph', run: () => stack.stop() });
+
+  const lines = [
+    '',
+    `Social Supergraph is up (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    '',
+    `  gateway        ${stack.gatewayUrl}`,
+    `  health         http://127.0.0.1:${GATEWAY_PORT}/health   ready: http://127.0.0.1:${GATEWAY_PORT}/ready`,
+    ...Object.entries(stack.subgraphUrls).map(([name, url]) => `  ${name.padEnd(14)} ${url}`),
+    '',
+    `  postgres       ${config.DATABASE_URL ? 'DATABASE_URL' : 'embedded (.data/postgres)'}`,
+    `  redis          ${config.REDIS_URL ? config.REDIS_URL : 'in-process (set REDIS_URL for Redis)'}`,
+    `  mongodb        ${config.MONGO_URL ? 'MONGO_URL' : 'not used yet'}`,
+    '',
+    'Press Ctrl-C to stop.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+} catch (error) {
+  logger.error({ err: error }, 'dev stack failed to start');
+  await runShutdown(steps, logger, 15_000);
+  process.exit(1);
+}
