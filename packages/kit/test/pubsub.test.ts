@@ -89,6 +89,8 @@ async function valueOf<T>(iterator: AsyncIterator<T>): Promise<T> {
 
 describe.each(harnesses)('PubSub contract: $name', (harness) => {
   if (harness.skipReason) {
+    // Only off CI (where an unreachable Redis fails the file above): says in the report why the
+    // Redis half did not run instead of passing silently.
     test.skip(`skipped: ${harness.skipReason}`, () => undefined);
     return;
   }
