@@ -9,7 +9,9 @@
 import {
   createLogger,
   installGracefulShutdown,
-  loadConfig,
+  loadConfigOrExit,
+  optionalString,
+  optionalUrl,
   runShutdown,
   type ShutdownStep,
 } from '@social/kit';
@@ -18,23 +20,16 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { GATEWAY_PORT, repoRoot } from './subgraphs.js';
 
-const config = (() => {
-  try {
-    return loadConfig(
-      'dev',
-      z.object({
-        DATABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url().optional()),
-        REDIS_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url().optional()),
-        MONGO_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
-        LOG_LEVEL: z.string().default('info'),
-        DATA_DIR: z.string().default(join(repoRoot, '.data')),
-      }),
-    );
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(1);
-  }
-})();
+const config = loadConfigOrExit(
+  'dev',
+  z.object({
+    DATABASE_URL: optionalUrl(),
+    REDIS_URL: optionalUrl(),
+    MONGO_URL: optionalString(),
+    LOG_LEVEL: z.string().default('info'),
+    DATA_DIR: z.string().default(join(repoRoot, '.data')),
+  }),
+);
 
 const started = Date.now();
 const logger = createLogger({ name: 'dev', level: config.LOG_LEVEL, pretty: true });

@@ -1,12 +1,12 @@
 import {
   baseConfigShape,
   createLogger,
-  createTokenVerifier,
   installGracefulShutdown,
   jwtConfigShape,
-  loadConfig,
+  loadConfigOrExit,
   optionalString,
   port,
+  verifierFromConfig,
 } from '@social/kit';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,38 +23,24 @@ const configSchema = z.object({
   SUPERGRAPH_PATH: optionalString().transform((value) => value ?? defaultSupergraph),
 });
 
-let config: z.infer<typeof configSchema>;
+const config = loadConfigOrExit('gateway', configSchema);
 let supergraphSdl: string;
 try {
-  config = loadConfig('gateway', configSchema);
   supergraphSdl = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
 } catch (error) {
-  console.error((error as Error).message);
+  console.error(`Cannot read the supergraph at ${config.SUPERGRAPH_PATH}: ${(error as Error).message}`);
   process.exit(1);
 }
 
 const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
-const verifierKey = config.JWT_PUBLIC_KEY
-  ? { publicKey: config.JWT_PUBLIC_KEY }
-  : config.JWT_JWKS_URL
-    ? { jwksUrl: config.JWT_JWKS_URL }
-    : undefined;
 const gateway = createGateway({
   supergraphSdl,
   subgraphUrls: subgraphUrlsFromEnv(supergraphSdl, process.env),
   logger,
   production: config.NODE_ENV === 'production',
   drainTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  ...(verifierKey
-    ? {
-        verifier: createTokenVerifier({
-          ...verifierKey,
-          algorithm: config.JWT_ALGORITHM,
-          issuer: config.JWT_ISSUER,
-          audience: config.JWT_AUDIENCE,
-        }),
-      }
-    : {}),
+  // Edge verification is optional here: each subgraph verifies the token anyway (DESIGN 7).
+  ...(config.JWT_PUBLIC_KEY || config.JWT_JWKS_URL ? { verifier: verifierFromConfig(config) } : {}),
 });
 await gateway.listen(config.PORT, config.HOST);
 installGracefulShutdown({

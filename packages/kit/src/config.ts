@@ -33,14 +33,20 @@ export const baseConfigShape = {
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 };
 
+/** Issuer and audience of access tokens unless configured otherwise. */
+export const DEFAULT_JWT_ISSUER = 'social-supergraph';
+export const DEFAULT_JWT_AUDIENCE = 'social-supergraph';
+
 /** Token verification settings (DESIGN 7): a PEM/JWK public key or a JWKS URL, issuer and audience. */
 export const jwtConfigShape = {
   JWT_PUBLIC_KEY: optionalString(),
   JWT_JWKS_URL: optionalUrl(),
-  JWT_ISSUER: z.string().default('social-supergraph'),
-  JWT_AUDIENCE: z.string().default('social-supergraph'),
+  JWT_ISSUER: z.string().default(DEFAULT_JWT_ISSUER),
+  JWT_AUDIENCE: z.string().default(DEFAULT_JWT_AUDIENCE),
   JWT_ALGORITHM: z.enum(['EdDSA', 'ES256', 'RS256']).default('EdDSA'),
 };
+
+export type JwtConfig = z.infer<z.ZodObject<typeof jwtConfigShape>>;
 
 /** What every service process reads: base settings plus the token verification keys. */
 export const processConfigSchema = z
@@ -67,4 +73,18 @@ export function loadConfig<T extends z.ZodType>(
     return `${name}: ${issue.message}`;
   });
   throw new ConfigError(service, problems);
+}
+
+/** `loadConfig` for a process entry point: a bad environment prints every problem and exits 1. */
+export function loadConfigOrExit<T extends z.ZodType>(
+  service: string,
+  schema: T,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<T> {
+  try {
+    return loadConfig(service, schema, env);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
 }

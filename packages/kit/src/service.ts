@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { createTokenVerifier, type TokenVerifier } from './auth.js';
-import { loadConfig, port, processConfigSchema, type ProcessConfig } from './config.js';
+import {
+  loadConfig,
+  loadConfigOrExit,
+  port,
+  processConfigSchema,
+  type JwtConfig,
+  type ProcessConfig,
+} from './config.js';
 import { createEventBus, type EventBus } from './events.js';
 import { createLogger } from './logger.js';
 import type { ReadinessCheck } from './health.js';
@@ -47,8 +54,8 @@ export function loadProcessConfig(name: string, env: NodeJS.ProcessEnv = process
   return loadConfig(name, processConfigSchema, env);
 }
 
-/** Token verifier from a process config (public key or JWKS URL). */
-export function verifierFromConfig(config: ProcessConfig): TokenVerifier {
+/** Token verifier from the JWT settings (public key or JWKS URL; throws when neither is set). */
+export function verifierFromConfig(config: JwtConfig): TokenVerifier {
   return createTokenVerifier({
     ...(config.JWT_PUBLIC_KEY ? { publicKey: config.JWT_PUBLIC_KEY } : {}),
     ...(config.JWT_JWKS_URL ? { jwksUrl: config.JWT_JWKS_URL } : {}),
@@ -92,15 +99,8 @@ export function createSharedResources(options: {
  * port and shut it down gracefully on SIGTERM/SIGINT.
  */
 export async function runService(name: string, defaultPort: number, factory: ServiceFactory): Promise<void> {
-  let config: ProcessConfig;
-  let listenPort: number;
-  try {
-    config = loadProcessConfig(name);
-    listenPort = loadConfig(name, z.object({ PORT: port(defaultPort) })).PORT;
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(1);
-  }
+  const config = loadConfigOrExit(name, processConfigSchema);
+  const listenPort = loadConfigOrExit(name, z.object({ PORT: port(defaultPort) })).PORT;
   const resources = createSharedResources({
     logger: createLogger({ name, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }),
     verifier: verifierFromConfig(config),

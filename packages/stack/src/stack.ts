@@ -1,5 +1,7 @@
 import { createGateway, type Gateway } from '@social/gateway';
 import {
+  DEFAULT_JWT_AUDIENCE,
+  DEFAULT_JWT_ISSUER,
   createSharedResources,
   createTokenVerifier,
   type Logger,
@@ -36,9 +38,6 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-const JWT_ISSUER = 'social-supergraph';
-const JWT_AUDIENCE = 'social-supergraph';
-
 /** The whole supergraph in this process: six subgraphs sharing one set of resources, plus the gateway. */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { logger } = options;
@@ -46,14 +45,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...options.env,
     JWT_PUBLIC_KEY: options.keys.publicKeyPem,
     JWT_PRIVATE_KEY: options.keys.privateKeyPem,
-    JWT_ISSUER,
-    JWT_AUDIENCE,
+    JWT_ISSUER: DEFAULT_JWT_ISSUER,
+    JWT_AUDIENCE: DEFAULT_JWT_AUDIENCE,
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
   };
   const verifier = createTokenVerifier({
     publicKey: options.keys.publicKeyPem,
-    issuer: JWT_ISSUER,
-    audience: JWT_AUDIENCE,
+    issuer: DEFAULT_JWT_ISSUER,
+    audience: DEFAULT_JWT_AUDIENCE,
   });
   const resources = createSharedResources({
     logger,

@@ -1,4 +1,6 @@
 import {
+  DEFAULT_JWT_AUDIENCE,
+  DEFAULT_JWT_ISSUER,
   createTokenSigner,
   generateSigningKeys,
   silentLogger,
@@ -63,8 +65,6 @@ export interface Supergraph {
   stop(): Promise<void>;
 }
 
-const ISSUER = 'social-supergraph';
-
 async function postgresServerUrl(): Promise<{ url: string; stop?: () => Promise<void> }> {
   const shared = process.env.TEST_PG_SERVER_URL ?? process.env.DATABASE_URL;
   if (shared) return { url: shared };
@@ -87,7 +87,11 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
   const databaseName = `test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const databaseUrl = await ensureDatabase(postgres.url, databaseName);
   const keys = await generateSigningKeys();
-  const signer = createTokenSigner({ privateKey: keys.privateKeyPem, issuer: ISSUER, audience: ISSUER });
+  const signer = createTokenSigner({
+    privateKey: keys.privateKeyPem,
+    issuer: DEFAULT_JWT_ISSUER,
+    audience: DEFAULT_JWT_AUDIENCE,
+  });
   let stack: Stack;
   try {
     stack = await startStack({
