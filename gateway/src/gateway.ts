@@ -27,6 +27,9 @@ export { supergraphSubgraphs, subgraphUrlsFromEnv } from './supergraph.js';
 
 export interface GatewayContext {
   readonly authorization: string | undefined;
+  /** The end client's IP and user agent, forwarded so subgraphs can audit (e.g. login history). */
+  readonly clientIp: string | undefined;
+  readonly userAgent: string | undefined;
   readonly requestId: string;
   readonly viewer: Viewer | null;
 }
@@ -42,6 +45,8 @@ export interface GatewayOptions {
   readonly production?: boolean;
   readonly drainTimeoutMs?: number;
   readonly bodyLimit?: string;
+  /** Express `trust proxy` for the client IP (default false: the socket peer is the client). */
+  readonly trustProxy?: string | boolean;
 }
 
 export interface Gateway {
@@ -64,6 +69,8 @@ class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     if (!request.http) return;
     if (context.authorization) request.http.headers.set('authorization', context.authorization);
     if (context.requestId) request.http.headers.set('x-request-id', context.requestId);
+    if (context.clientIp) request.http.headers.set('x-forwarded-for', context.clientIp);
+    if (context.userAgent) request.http.headers.set('user-agent', context.userAgent);
   }
 }
 
@@ -105,6 +112,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const app = express();
   app.disable('x-powered-by');
+  // Behind a load balancer, set TRUST_PROXY so req.ip is the client's address, not the balancer's.
+  app.set('trust proxy', options.trustProxy ?? false);
   const httpServer = createServer(app);
   const state: HealthState = { accepting: true };
   const apollo = new ApolloServer<GatewayContext>({
@@ -156,7 +165,7 @@ export function createGateway(options: GatewayOptions): Gateway {
               const requestId = requestIdOf(req, res);
               const authorization = req.headers.authorization;
               const viewer = options.verifier ? await viewerOfRequest(options.verifier, req) : null;
-              return { authorization, requestId, viewer };
+              return { authorization, requestId, viewer, clientIp: req.ip, userAgent: req.get('user-agent') };
             },
           }),
         );

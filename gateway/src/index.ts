@@ -6,6 +6,8 @@ import {
   loadConfigOrExit,
   optionalString,
   port,
+  RedisSessionRevocations,
+  createRedisClient,
   verifierFromConfig,
 } from '@social/kit';
 import { readFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ const configSchema = z.object({
   ...baseConfigShape,
   ...jwtConfigShape,
   PORT: port(4000),
+  TRUST_PROXY: optionalString(),
   SUPERGRAPH_PATH: optionalString().transform((value) => value ?? defaultSupergraph),
 });
 
@@ -39,8 +42,19 @@ const gateway = createGateway({
   logger,
   production: config.NODE_ENV === 'production',
   drainTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  // Edge verification is optional here: each subgraph verifies the token anyway (DESIGN 7).
-  ...(config.JWT_PUBLIC_KEY || config.JWT_JWKS_URL ? { verifier: verifierFromConfig(config) } : {}),
+  ...(config.TRUST_PROXY ? { trustProxy: config.TRUST_PROXY } : {}),
+  // Edge verification is optional here: each subgraph verifies the token anyway (DESIGN 7). With
+  // Redis it also sees revoked sessions, so a logged-out token fails before any planning.
+  ...(config.JWT_PUBLIC_KEY || config.JWT_JWKS_URL
+    ? {
+        verifier: verifierFromConfig(
+          config,
+          config.REDIS_URL
+            ? new RedisSessionRevocations(createRedisClient(config.REDIS_URL, logger, 'gateway-revocations'))
+            : undefined,
+        ),
+      }
+    : {}),
 });
 await gateway.listen(config.PORT, config.HOST);
 installGracefulShutdown({

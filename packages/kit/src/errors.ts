@@ -34,8 +34,9 @@ export function unauthenticated(message = 'Authentication required'): GraphQLErr
   return error(ErrorCode.UNAUTHENTICATED, message);
 }
 
-export function forbidden(message = 'You are not allowed to do this'): GraphQLError {
-  return error(ErrorCode.FORBIDDEN, message);
+/** `reason` is a stable machine-readable cause clients can branch on (e.g. `EMAIL_NOT_VERIFIED`). */
+export function forbidden(message = 'You are not allowed to do this', reason?: string): GraphQLError {
+  return error(ErrorCode.FORBIDDEN, message, reason === undefined ? {} : { reason });
 }
 
 /** Invalid input. `field` names the offending input path (e.g. `input.bio`) for clients to highlight. */

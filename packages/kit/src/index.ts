@@ -17,3 +17,6 @@ export * from './pubsub.js';
 export * from './events.js';
 export * from './redis.js';
 export * from './http.js';
+export * from './revocations.js';
+export * from './rate-limit.js';
+export * from './mailer.js';

@@ -10,7 +10,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import express, { type Express } from 'express';
 import { execute, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
@@ -29,6 +29,13 @@ export interface BaseContext {
   /** Correlates logs across the gateway and subgraphs (`x-request-id`). */
   readonly requestId: string;
   readonly logger: Logger;
+  /** Who is calling: the end client's IP (forwarded by the gateway) and user agent. */
+  readonly client: ClientInfo;
+}
+
+export interface ClientInfo {
+  readonly ip: string | undefined;
+  readonly userAgent: string | undefined;
 }
 
 export interface SubgraphServerOptions<TContext extends BaseContext> {
@@ -50,6 +57,11 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   readonly drainTimeoutMs?: number;
   /** Largest accepted JSON body. */
   readonly bodyLimit?: string;
+  /**
+   * Which peers' `X-Forwarded-For` is believed for the client IP (Express `trust proxy`). Default:
+   * private and loopback addresses, where the gateway runs.
+   */
+  readonly trustProxy?: string | boolean;
 }
 
 export interface SubgraphServer {
@@ -62,6 +74,18 @@ export interface SubgraphServer {
   /** Stops accepting, drains HTTP requests and subscriptions (closing sockets 1001), stops Apollo. */
   stop(): Promise<void>;
   readonly url: string | undefined;
+}
+
+/** The client of a WebSocket upgrade, with the same proxy trust as HTTP requests. */
+function clientOfUpgrade(request: IncomingMessage, app: Express): ClientInfo {
+  const trust = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+  const forwarded = request.headers['x-forwarded-for'];
+  const chain = typeof forwarded === 'string' ? forwarded.split(',').map((hop) => hop.trim()) : [];
+  let ip = request.socket.remoteAddress;
+  // Walk back from the socket peer through the trusted proxies, as Express's req.ip does.
+  for (let hop = 0; ip !== undefined && trust(ip, hop) && chain.length > 0; hop += 1) ip = chain.pop();
+  const userAgent = request.headers['user-agent'];
+  return { ip, userAgent };
 }
 
 function authorizationFromParams(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
@@ -87,13 +111,17 @@ export function createSubgraphServer<TContext extends BaseContext>(
   });
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', options.trustProxy ?? 'loopback, linklocal, uniquelocal');
   const httpServer = createServer(app);
   const state: HealthState = { accepting: true };
   const buildContext = async (base: BaseContext): Promise<TContext> =>
     options.context ? options.context(base) : (base as TContext);
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsCleanup = useServer<Record<string, unknown>, { viewer: Viewer | null; connectionId: string }>(
+  const wsCleanup = useServer<
+    Record<string, unknown>,
+    { viewer: Viewer | null; connectionId: string; client: ClientInfo }
+  >(
     {
       schema,
       onConnect: async (ctx) => {
@@ -103,6 +131,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
             authorizationFromParams(ctx.connectionParams),
           );
           ctx.extra.connectionId = randomUUID();
+          ctx.extra.client = clientOfUpgrade(ctx.extra.request, app);
           return true;
         } catch (error) {
           logger.debug({ err: error }, 'websocket connection refused');
@@ -115,6 +144,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
           viewer: ctx.extra.viewer ?? null,
           requestId,
           logger: logger.child({ requestId }),
+          client: ctx.extra.client ?? { ip: undefined, userAgent: undefined },
         };
         return { base };
       },
@@ -186,7 +216,12 @@ export function createSubgraphServer<TContext extends BaseContext>(
             context: async ({ req, res }) => {
               const requestId = requestIdOf(req, res);
               const viewer = await viewerOfRequest(options.verifier, req);
-              return buildContext({ viewer, requestId, logger: logger.child({ requestId }) });
+              return buildContext({
+                viewer,
+                requestId,
+                logger: logger.child({ requestId }),
+                client: { ip: req.ip, userAgent: req.get('user-agent') },
+              });
             },
           }),
         );

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { createTokenVerifier, type TokenVerifier } from './auth.js';
+import type { Redis } from 'ioredis';
+import { createTokenVerifier, type TokenVerifier, type VerifierOptions } from './auth.js';
 import {
   loadConfig,
   loadConfigOrExit,
@@ -14,6 +15,8 @@ import { createLogger } from './logger.js';
 import type { ReadinessCheck } from './health.js';
 import { createPubSub, type PubSub } from './pubsub.js';
 import { closeRedisClient, createRedisClient } from './redis.js';
+import { MemorySessionRevocations, RedisSessionRevocations, type SessionRevocations } from './revocations.js';
+import type { Express } from 'express';
 import type { DocumentNode } from 'graphql';
 import {
   createSubgraphServer,
@@ -29,7 +32,12 @@ import { installGracefulShutdown } from './shutdown.js';
  */
 export interface SharedResources {
   readonly logger: Logger;
+  /** Verifies access tokens, rejecting those of revoked sessions (checked against `revocations`). */
   readonly verifier: TokenVerifier;
+  /** Revoked session ids, shared by every instance through Redis (DESIGN 7). */
+  readonly revocations: SessionRevocations;
+  /** The process's Redis command connection when REDIS_URL is set (rate limits, caches). */
+  readonly redis: Redis | undefined;
   readonly pubsub: PubSub;
   readonly events: EventBus;
   readonly production: boolean;
@@ -54,21 +62,35 @@ export function loadProcessConfig(name: string, env: NodeJS.ProcessEnv = process
   return loadConfig(name, processConfigSchema, env);
 }
 
-/** Token verifier from the JWT settings (public key or JWKS URL; throws when neither is set). */
-export function verifierFromConfig(config: JwtConfig): TokenVerifier {
-  return createTokenVerifier({
+/** What verifies access tokens, minus the revocation check the shared resources add. */
+export type VerificationOptions = Omit<VerifierOptions, 'isSessionRevoked'>;
+
+/** Verification settings from the JWT config (public key or JWKS URL). */
+export function verificationFromConfig(config: JwtConfig): VerificationOptions {
+  return {
     ...(config.JWT_PUBLIC_KEY ? { publicKey: config.JWT_PUBLIC_KEY } : {}),
     ...(config.JWT_JWKS_URL ? { jwksUrl: config.JWT_JWKS_URL } : {}),
     algorithm: config.JWT_ALGORITHM,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+  };
+}
+
+/** Token verifier from the JWT settings (public key or JWKS URL; throws when neither is set). */
+export function verifierFromConfig(config: JwtConfig, revocations?: SessionRevocations): TokenVerifier {
+  return createTokenVerifier({
+    ...verificationFromConfig(config),
+    ...(revocations ? { isSessionRevoked: (sid: string) => revocations.isRevoked(sid) } : {}),
   });
 }
 
-/** Pub/sub and event bus over Redis when a URL is given, else the in-process implementations. */
+/**
+ * Pub/sub, event bus and session revocations over Redis when a URL is given, else the in-process
+ * implementations; the token verifier checks revocations.
+ */
 export function createSharedResources(options: {
   logger: Logger;
-  verifier: TokenVerifier;
+  verification: VerificationOptions;
   redisUrl?: string | undefined;
   production: boolean;
   env: Readonly<Record<string, string | undefined>>;
@@ -79,9 +101,18 @@ export function createSharedResources(options: {
   const shared = redis ? { redis } : {};
   const pubsub = createPubSub({ ...shared, logger });
   const events = createEventBus({ ...shared, logger });
+  const revocations: SessionRevocations = redis
+    ? new RedisSessionRevocations(redis)
+    : new MemorySessionRevocations();
+  const verifier = createTokenVerifier({
+    ...options.verification,
+    isSessionRevoked: (sessionId) => revocations.isRevoked(sessionId),
+  });
   return {
     logger,
-    verifier: options.verifier,
+    verifier,
+    revocations,
+    redis,
     pubsub,
     events,
     production: options.production,
@@ -103,7 +134,7 @@ export async function runService(name: string, defaultPort: number, factory: Ser
   const listenPort = loadConfigOrExit(name, z.object({ PORT: port(defaultPort) })).PORT;
   const resources = createSharedResources({
     logger: createLogger({ name, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }),
-    verifier: verifierFromConfig(config),
+    verification: verificationFromConfig(config),
     redisUrl: config.REDIS_URL,
     production: config.NODE_ENV === 'production',
     env: process.env,
@@ -136,6 +167,8 @@ export interface SubgraphDefinition<TContext extends BaseContext, TDeps> {
   readonly connect?: (resources: SharedResources) => Promise<Connected<TDeps>>;
   /** Builds the context of a request or of one subscription event: per-request loaders go here. */
   readonly context: (base: BaseContext, deps: TDeps, resources: SharedResources) => TContext;
+  /** Extra HTTP routes next to `/graphql` (e.g. auth's `/.well-known/jwks.json`). */
+  readonly routes?: (app: Express, deps: TDeps, resources: SharedResources) => void;
 }
 
 /**
@@ -159,6 +192,7 @@ export function defineSubgraph<TContext extends BaseContext, TDeps = undefined>(
       readiness: { ...resources.readiness, ...connected.readiness },
       context: (base) => definition.context(base, connected.deps, resources),
     });
+    definition.routes?.(server.app, connected.deps, resources);
     return { server, close: connected.close ?? (async () => undefined) };
   };
 }

@@ -3,7 +3,6 @@ import {
   DEFAULT_JWT_AUDIENCE,
   DEFAULT_JWT_ISSUER,
   createSharedResources,
-  createTokenVerifier,
   type Logger,
   type ServiceFactory,
   type ServiceInstance,
@@ -49,14 +48,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     JWT_AUDIENCE: DEFAULT_JWT_AUDIENCE,
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
   };
-  const verifier = createTokenVerifier({
-    publicKey: options.keys.publicKeyPem,
-    issuer: DEFAULT_JWT_ISSUER,
-    audience: DEFAULT_JWT_AUDIENCE,
-  });
   const resources = createSharedResources({
     logger,
-    verifier,
+    verification: {
+      publicKey: options.keys.publicKeyPem,
+      issuer: DEFAULT_JWT_ISSUER,
+      audience: DEFAULT_JWT_AUDIENCE,
+    },
     redisUrl: options.redisUrl,
     production: options.production ?? false,
     env,
@@ -88,7 +86,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       supergraphSdl,
       subgraphUrls,
       logger,
-      verifier,
+      verifier: resources.verifier,
       production: resources.production,
     });
     const gatewayUrl = await gateway.listen(options.ports === 'dev' ? GATEWAY_PORT : 0, host);
