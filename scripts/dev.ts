@@ -15,7 +15,13 @@ import {
   runShutdown,
   type ShutdownStep,
 } from '@social/kit';
-import { ensureDatabase, loadOrCreateDevKeys, startEmbeddedPostgres, startStack } from '@social/stack';
+import {
+  ensureDatabase,
+  loadOrCreateDevKeys,
+  migrate,
+  startEmbeddedPostgres,
+  startStack,
+} from '@social/stack';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { GATEWAY_PORT, repoRoot } from './subgraphs.js';
@@ -47,6 +53,9 @@ try {
     steps.push({ name: 'embedded postgres', run: () => postgres.stop() });
     databaseUrl = await ensureDatabase(postgres.url, 'social_auth');
   }
+  // The auth schema comes from prisma/auth/migrations (DESIGN 2); pending ones are applied first.
+  const migrations = await migrate({ databaseUrl, logger });
+  if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'auth database migrated');
   const keys = await loadOrCreateDevKeys(join(config.DATA_DIR, 'keys'));
   const stack = await startStack({
     logger,

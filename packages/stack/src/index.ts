@@ -1,3 +1,4 @@
 export * from './postgres.js';
 export * from './keys.js';
 export * from './stack.js';
+export * from './migrate.js';

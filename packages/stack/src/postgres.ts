@@ -62,13 +62,15 @@ export async function startEmbeddedPostgres(options: {
   };
 }
 
-function withDatabase(serverUrl: string, database: string): string {
+/** The URL of another database on the same server. */
+export function withDatabase(serverUrl: string, database: string): string {
   const url = new URL(serverUrl);
   url.pathname = `/${database}`;
   return url.toString();
 }
 
-async function admin<T>(serverUrl: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `run` on a short-lived connection to the server's `postgres` database (CREATE/DROP DATABASE). */
+export async function admin<T>(serverUrl: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
   await client.connect();
   try {
