@@ -45,9 +45,11 @@ test('a query crossing auth and profile goes through the gateway with the caller
 });
 
 test('anonymous callers are refused where a viewer is required, and bad tokens fail at the edge', async () => {
-  const anonymous = await supergraph.query('{ me { id } }');
-  expect(anonymous.data?.me).toBeNull();
+  const anonymous = await supergraph.query('{ sessions { id } }');
+  expect(anonymous.data).toBeNull();
   expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  // `me` is the one viewer field that answers null for anonymous callers instead of failing.
+  expect(await supergraph.query('{ me { id } }')).toMatchObject({ data: { me: null } });
 
   const forged = await supergraph.query('{ me { id } }', {}, { token: 'not-a-jwt' });
   expect(forged.status).toBe(401);
@@ -112,5 +114,10 @@ describe('on real Redis', () => {
     const alice = await onRedis!.user({ username: 'alice_on_redis' });
     const response = await onRedis!.query('{ me { id username } }', {}, { token: alice.token });
     expect(response.data).toEqual({ me: { id: alice.id, username: 'alice_on_redis' } });
+    // Revocation goes through Redis: after logout the token fails on another subgraph at once.
+    await onRedis!.query('mutation { logout }', {}, { token: alice.token });
+    const profile = await onRedis!.query('{ __typename }', {}, { token: alice.token, target: 'profile' });
+    expect(profile.status).toBe(401);
+    expect(profile.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });

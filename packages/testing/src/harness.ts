@@ -8,11 +8,29 @@ import {
   type Logger,
   type Role,
 } from '@social/kit';
-import { dropDatabase, ensureDatabase, startEmbeddedPostgres, startStack, type Stack } from '@social/stack';
+import {
+  createDatabaseFromTemplate,
+  dropDatabase,
+  ensureDatabase,
+  migrate,
+  startEmbeddedPostgres,
+  startStack,
+  type Stack,
+} from '@social/stack';
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SubgraphName } from '../../../scripts/subgraphs.js';
+import {
+  createAccount,
+  latestMail,
+  loginAccount,
+  runSql,
+  type AccountOptions,
+  type OutboxMail,
+  type TestAccount,
+} from './accounts.js';
 import {
   postGraphQL,
   subscribeGraphQL,
@@ -24,16 +42,22 @@ import {
 export interface HarnessOptions {
   /** Redis for pub/sub and events; defaults to the in-process implementations. */
   readonly redisUrl?: string;
+  /**
+   * Settings for the services on top of the harness defaults (e.g. strict rate limits). By
+   * default auth's rate limits are off so a test can create as many accounts as it needs.
+   */
+  readonly env?: Readonly<Record<string, string>>;
   readonly logger?: Logger;
   readonly production?: boolean;
 }
 
-export interface TestUser {
+/** A token-only identity (no account row): for services that only look at the token's claims. */
+export interface TestIdentity {
   readonly id: string;
   readonly username: string;
   readonly role: Role;
   readonly sessionId: string;
-  /** A valid access token for this user. */
+  /** A valid access token for this identity. */
   readonly token: string;
 }
 
@@ -60,14 +84,35 @@ export interface Supergraph {
   ): SubscriptionHandle<TData>;
   /** Signs an access token with the stack's key (claims default to a fresh user). */
   signToken(claims?: Partial<AccessTokenClaims>, options?: { ttlSeconds?: number }): Promise<string>;
-  /** A fresh user identity with a valid token (no account row: auth owns those). */
-  user(overrides?: { role?: Role; username?: string }): Promise<TestUser>;
+  /**
+   * A real account, created as a person does it (register, verify from the mail outbox, log in),
+   * with a logged-in session.
+   */
+  user(options?: AccountOptions): Promise<TestAccount>;
+  /** A token-only identity with no account behind it (the account does not exist in auth). */
+  identity(overrides?: { role?: Role; username?: string }): Promise<TestIdentity>;
+  /** Logs in an existing account: a new session's tokens. */
+  login(
+    identifier: string,
+    password: string,
+  ): Promise<{ sessionId: string; token: string; refreshToken: string }>;
+  /** The mail outbox file auth writes to (DESIGN 3). */
+  readonly mailOutbox: string;
+  /** The newest message the services mailed to `to` (of `kind`, e.g. `email-verification`). */
+  latestMail(to: string, kind?: string): Promise<OutboxMail | undefined>;
+  /** SQL on this harness's auth database (tests that simulate time passing or inspect rows). */
+  sql<T extends Record<string, unknown> = Record<string, unknown>>(
+    text: string,
+    params?: unknown[],
+  ): Promise<T[]>;
   stop(): Promise<void>;
 }
 
-async function postgresServerUrl(): Promise<{ url: string; stop?: () => Promise<void> }> {
+async function postgresServerUrl(): Promise<{ url: string; template?: string; stop?: () => Promise<void> }> {
   const shared = process.env.TEST_PG_SERVER_URL ?? process.env.DATABASE_URL;
-  if (shared) return { url: shared };
+  // Jest's global setup leaves a migrated template database on its server (postgres-setup.ts).
+  const template = process.env.TEST_PG_SERVER_URL ? process.env.TEST_PG_TEMPLATE_DB : undefined;
+  if (shared) return template ? { url: shared, template } : { url: shared };
   // Outside Jest's global setup (e.g. a script): an embedded server of our own.
   const server = await startEmbeddedPostgres({
     dataDir: join(tmpdir(), `social-harness-${randomUUID()}`),
@@ -85,7 +130,11 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
   const logger = options.logger ?? silentLogger();
   const postgres = await postgresServerUrl();
   const databaseName = `test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const databaseUrl = await ensureDatabase(postgres.url, databaseName);
+  // A copy of the migrated template when there is one, else a new database migrated here.
+  const databaseUrl = postgres.template
+    ? await createDatabaseFromTemplate(postgres.url, databaseName, postgres.template)
+    : await ensureDatabase(postgres.url, databaseName);
+  const mailOutbox = join(tmpdir(), `social-mail-${databaseName}.jsonl`);
   const keys = await generateSigningKeys();
   const signer = createTokenSigner({
     privateKey: keys.privateKeyPem,
@@ -94,6 +143,7 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
   });
   let stack: Stack;
   try {
+    if (!postgres.template) await migrate({ databaseUrl, logger });
     stack = await startStack({
       logger,
       keys,
@@ -101,6 +151,9 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
         ...process.env,
         DATABASE_URL: databaseUrl,
         NODE_ENV: options.production ? 'production' : 'test',
+        MAIL_OUTBOX: mailOutbox,
+        RATE_LIMITS_ENABLED: 'false',
+        ...options.env,
       },
       ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
       ports: 'random',
@@ -124,17 +177,19 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
       signOptions,
     );
 
+  const query: Supergraph['query'] = (text, variables = {}, requestOptions = {}) =>
+    postGraphQL(urlOf(requestOptions.target), text, variables, requestOptions);
+
   return {
     gatewayUrl: stack.gatewayUrl,
     subgraphUrls: stack.subgraphUrls,
     databaseUrl,
     stack,
-    query: (query, variables = {}, requestOptions = {}) =>
-      postGraphQL(urlOf(requestOptions.target), query, variables, requestOptions),
+    query,
     subscribe: (query, variables = {}, requestOptions = {}) =>
       subscribeGraphQL(urlOf(requestOptions.target), query, variables, requestOptions),
     signToken,
-    async user(overrides = {}) {
+    async identity(overrides = {}) {
       const identity = {
         id: randomUUID(),
         sessionId: randomUUID(),
@@ -149,9 +204,15 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
       });
       return { ...identity, token };
     },
+    user: (accountOptions) => createAccount({ query, outboxPath: mailOutbox, databaseUrl }, accountOptions),
+    login: (identifier, password) => loginAccount(query, identifier, password),
+    mailOutbox,
+    latestMail: (to, kind) => latestMail(mailOutbox, to, kind),
+    sql: (text, params) => runSql(databaseUrl, text, params),
     async stop() {
       await stack.stop();
       await dropDatabase(postgres.url, databaseName);
+      await rm(mailOutbox, { force: true });
       await postgres.stop?.();
     },
   };

@@ -1,4 +1,19 @@
-import { defineSubgraph, loadSdl, withNotImplemented, type BaseContext } from '@social/kit';
+import {
+  createMailer,
+  createRateLimiter,
+  defineSubgraph,
+  loadConfig,
+  loadSdl,
+  type BaseContext,
+  type SharedResources,
+} from '@social/kit';
+import { createPasswordHasher, createSecretHasher, hashKeyFrom } from './accounts/crypto.js';
+import type { AuthDeps, AuthRateLimits, RequestClient } from './accounts/deps.js';
+import { createAccessTokens } from './accounts/tokens.js';
+import { authConfigSchema, type AuthConfig } from './config.js';
+import { startCleanupJob } from './data/cleanup.js';
+import { startOutboxRelay } from './data/outbox.js';
+import { createPrismaClient } from './data/prisma.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import { resolvers } from './resolvers/index.js';
 
@@ -7,19 +22,101 @@ export const typeDefs = loadSdl(new URL('./schema.graphql', import.meta.url));
 
 export interface AuthContext extends BaseContext {
   readonly loaders: Loaders;
+  readonly auth: AuthDeps;
+  /** The caller for auditing and rate limits (IP as forwarded by the gateway). */
+  readonly caller: RequestClient;
 }
 
-/** Builds the auth service from process-wide resources; starts nothing (see index.ts). */
-export const createService = defineSubgraph<AuthContext>({
+function rateLimits(config: AuthConfig, resources: SharedResources): AuthRateLimits {
+  const window = config.RATE_LIMIT_WINDOW_SECONDS;
+  const limiter = (name: string, points: number) =>
+    createRateLimiter(
+      // Disabled limits still count, with an allowance nobody reaches (load tests, local tools).
+      {
+        name: `auth-${name}`,
+        points: config.RATE_LIMITS_ENABLED ? points : Number.MAX_SAFE_INTEGER,
+        durationSeconds: window,
+      },
+      resources.redis,
+    );
+  return {
+    loginPerIp: limiter('login-ip', config.RATE_LIMIT_LOGIN_PER_IP),
+    loginPerIdentifier: limiter('login-identifier', config.RATE_LIMIT_LOGIN_PER_IDENTIFIER),
+    registerPerIp: limiter('register-ip', config.RATE_LIMIT_REGISTER_PER_IP),
+    passwordResetPerIp: limiter('password-reset-ip', config.RATE_LIMIT_PASSWORD_RESET_PER_IP),
+    verificationPerIp: limiter('verification-ip', config.RATE_LIMIT_VERIFICATION_PER_IP),
+    verificationPerEmail: limiter(
+      'verification-email',
+      Math.max(3, Math.ceil(config.RATE_LIMIT_VERIFICATION_PER_IP / 5)),
+    ),
+  };
+}
+
+/** Builds the auth service from process-wide resources; starts nothing until called (index.ts). */
+export const createService = defineSubgraph<AuthContext, AuthDeps>({
   name: 'auth',
   typeDefs,
-  // NOT_IMPLEMENTED answers for every root field and entity reference until the Auth subgraph issue lands.
-  resolvers: withNotImplemented(
-    typeDefs,
-    resolvers,
-    // Until accounts are stored, `me` serves what the verified token says; every other User field
-    // fails loudly rather than answering null.
-    { partialTypes: { User: ['id', 'username', 'role'] } },
-  ),
-  context: (base) => ({ ...base, loaders: createLoaders() }),
+  resolvers,
+  async connect(resources) {
+    const config = loadConfig('auth', authConfigSchema, resources.env);
+    const logger = resources.logger.child({ subgraph: 'auth' });
+    const tokens = await createAccessTokens(config);
+    const prisma = createPrismaClient(config.DATABASE_URL);
+    try {
+      await prisma.$queryRaw`SELECT 1`;
+    } catch (error) {
+      await prisma.$disconnect();
+      throw new Error(`auth cannot reach its database: ${(error as Error).message}`, { cause: error });
+    }
+    const relay = startOutboxRelay({
+      prisma,
+      events: resources.events,
+      logger,
+      pollMs: config.OUTBOX_POLL_MS,
+    });
+    const cleanup = startCleanupJob({ prisma, logger, intervalMs: config.CLEANUP_INTERVAL_MS });
+    const deps: AuthDeps = {
+      config,
+      prisma,
+      logger,
+      tokens,
+      relay,
+      cleanup,
+      secrets: createSecretHasher(hashKeyFrom(config.AUTH_HASH_SECRET, config.JWT_PRIVATE_KEY)),
+      passwords: createPasswordHasher(config.BCRYPT_COST),
+      mailer: createMailer({
+        smtpUrl: config.SMTP_URL,
+        outboxPath: config.MAIL_OUTBOX,
+        from: config.MAIL_FROM,
+        logger,
+      }),
+      revocations: resources.revocations,
+      limits: rateLimits(config, resources),
+    };
+    return {
+      deps,
+      readiness: {
+        postgres: async () => {
+          await prisma.$queryRaw`SELECT 1`;
+        },
+      },
+      async close() {
+        await Promise.all([relay.stop(), cleanup.stop()]);
+        await prisma.$disconnect();
+      },
+    };
+  },
+  routes(app, deps) {
+    // Verifiers (other subgraphs, the gateway) fetch the public key here (DESIGN 7).
+    app.get('/.well-known/jwks.json', (_req, res) => {
+      res.setHeader('cache-control', 'public, max-age=300');
+      res.json(deps.tokens.jwks);
+    });
+  },
+  context: (base, deps) => ({
+    ...base,
+    auth: deps,
+    loaders: createLoaders(deps.prisma),
+    caller: { ip: base.client.ip ?? 'unknown', userAgent: base.client.userAgent ?? null },
+  }),
 });
