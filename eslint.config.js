@@ -15,8 +15,8 @@ export default tseslint.config(
     },
   },
   {
-    // Scripts and tests talk to a terminal; services log through the kit's logger.
-    files: ['scripts/**', '**/test/**', 'packages/testing/**'],
+    // Scripts, benchmarks and tests talk to a terminal; services log through the kit's logger.
+    files: ['scripts/**', 'bench/**', '**/test/**', 'packages/testing/**'],
     rules: { 'no-console': 'off' },
   },
 );

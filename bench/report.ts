@@ -1,0 +1,45 @@
+// Shared by the benchmarks: options, machine description, and docs/BENCHMARKS.md section updates.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import * as prettier from 'prettier';
+
+export interface BenchOptions {
+  /** Longer measurements. */
+  full: boolean;
+  /** Replace the benchmark's section of docs/BENCHMARKS.md. */
+  write: boolean;
+  /** The command line that ran the benchmark, recorded with the figures. */
+  command: string;
+}
+
+export const BENCHMARKS_MD = fileURLToPath(new URL('../docs/BENCHMARKS.md', import.meta.url));
+
+export function machineInfo(): string {
+  const cpus = os.cpus();
+  const model = cpus[0]?.model.trim() ?? 'unknown CPU';
+  const date = new Date().toISOString().slice(0, 10);
+  return `Machine: ${model}, ${cpus.length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}, ${date}`;
+}
+
+/** Replaces (or appends) the text between `<!-- name:start -->` and `<!-- name:end -->`. */
+export async function replaceSection(name: string, body: string, file = BENCHMARKS_MD): Promise<void> {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const block = `${start}\n\n${body.trim()}\n\n${end}`;
+  const current = existsSync(file)
+    ? await readFile(file, 'utf8')
+    : '# Benchmarks\n\nThroughput figures measured with `npm run bench -- --write`; each section names its machine and command.\n';
+  const from = current.indexOf(start);
+  const to = current.indexOf(end);
+  const next =
+    from !== -1 && to > from
+      ? current.slice(0, from) + block + current.slice(to + end.length)
+      : `${current.trimEnd()}\n\n${block}\n`;
+  // Written the way `prettier --write` would, so `npm run check:format` stays green after a run.
+  const config = (await prettier.resolveConfig(file)) ?? {};
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, await prettier.format(next, { ...config, filepath: file }));
+}

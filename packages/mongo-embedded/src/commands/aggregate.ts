@@ -1,0 +1,178 @@
+/**
+ * aggregate: leading `$match` stages run through the query engine (indexes, `$text`), the rest of
+ * the pipeline through mingo on copies of the query form; `$lookup`/`$unionWith`/`$graphLookup`
+ * read collections of the same database. `$out` and `$merge` are refused.
+ */
+import { Long } from 'bson';
+import { CommandError, Codes } from '../errors.js';
+import { runPipeline, textScores } from '../mingo.js';
+import { copyQueryForm, fromQueryForm } from '../query-form.js';
+import { runQuery, type QueryResult } from '../query.js';
+import { isPlainObject, type Doc } from '../values.js';
+import { arrayArg, docArg, nonNegative, type CommandContext, type Handler } from './context.js';
+
+/** Stages known not to mutate their input documents (so inputs need not be copied). */
+const NON_MUTATING = new Set([
+  '$match',
+  '$sort',
+  '$limit',
+  '$skip',
+  '$count',
+  '$group',
+  '$sortByCount',
+  '$project',
+  '$bucket',
+  '$bucketAuto',
+]);
+
+const UNSUPPORTED = new Set([
+  '$out',
+  '$merge',
+  '$geoNear',
+  '$search',
+  '$searchMeta',
+  '$vectorSearch',
+  '$changeStream',
+  '$currentOp',
+  '$listSessions',
+  '$listLocalSessions',
+  '$planCacheStats',
+]);
+
+export function parsePipeline(cmd: Doc): Doc[] {
+  const pipeline = arrayArg(cmd, 'pipeline', true);
+  pipeline.forEach((stage, i) => {
+    if (!isPlainObject(stage) || Object.keys(stage).length !== 1) {
+      throw new CommandError(40323, 'A pipeline stage specification object must contain exactly one field.');
+    }
+    const name = Object.keys(stage)[0] as string;
+    if (UNSUPPORTED.has(name)) {
+      throw new CommandError(
+        Codes.NotImplemented,
+        `${name} is not supported by mongo-embedded (an in-memory development server)`,
+      );
+    }
+    if ((name === '$collStats' || name === '$indexStats' || name === '$documents') && i !== 0) {
+      throw new CommandError(40602, `${name} is only valid as the first stage in a pipeline.`);
+    }
+  });
+  return pipeline as Doc[];
+}
+
+function needsCopy(pipeline: Doc[]): boolean {
+  return pipeline.some((stage) => {
+    const name = Object.keys(stage)[0] as string;
+    if (name === '$facet' && isPlainObject(stage.$facet)) {
+      return Object.values(stage.$facet).some((sub) => !Array.isArray(sub) || needsCopy(sub as Doc[]));
+    }
+    return !NON_MUTATING.has(name);
+  });
+}
+
+export interface PipelineRun {
+  readonly docs: Doc[];
+  /** The leading `$match` execution, when the pipeline read a collection. */
+  readonly query: QueryResult | undefined;
+  readonly filter: Doc;
+  readonly rest: Doc[];
+}
+
+function firstStage(ctx: CommandContext, name: string, stage: Doc): Doc[] | undefined {
+  if ('$collStats' in stage) {
+    const spec = isPlainObject(stage.$collStats) ? stage.$collStats : {};
+    const coll = ctx.engine.collection(ctx.db, name);
+    const out: Doc = { ns: `${ctx.db}.${name}`, host: ctx.services.server.hostPort, localTime: new Date() };
+    const count = coll?.records.size ?? 0;
+    if (spec.count !== undefined) out.count = count;
+    if (spec.storageStats !== undefined) {
+      const size = coll?.dataSize() ?? 0;
+      out.storageStats = {
+        size,
+        count,
+        avgObjSize: count ? Math.round(size / count) : 0,
+        storageSize: size,
+        nindexes: coll ? coll.indexes.size + 1 : 0,
+      };
+    }
+    return [out];
+  }
+  if ('$indexStats' in stage) {
+    const coll = ctx.engine.collection(ctx.db, name);
+    return (coll?.indexSpecs() ?? []).map((spec) => ({
+      name: spec.name,
+      key: spec.key,
+      host: ctx.services.server.hostPort,
+      accesses: { ops: Long.ZERO, since: ctx.services.server.startedAt },
+      spec,
+    }));
+  }
+  return undefined;
+}
+
+/** Runs a pipeline against a collection (or, with `aggregate: 1`, against no input). */
+export function executePipeline(ctx: CommandContext, name: string | undefined, pipeline: Doc[]): PipelineRun {
+  const variables = ctx.variables;
+  const collectionResolver = (other: string): Doc[] => {
+    const docs: Doc[] = [];
+    for (const rec of ctx.view(ctx.db, other).all()) docs.push(copyQueryForm(rec.q));
+    return docs;
+  };
+  const head = pipeline[0];
+  if (
+    name === undefined ||
+    (head && ('$documents' in head || '$collStats' in head || '$indexStats' in head))
+  ) {
+    const seeded = head && name !== undefined ? firstStage(ctx, name, head) : undefined;
+    const input = seeded ?? [];
+    const rest = seeded ? pipeline.slice(1) : pipeline;
+    const out = runPipeline(input, rest, { variables, collectionResolver });
+    return { docs: out.map((d) => fromQueryForm(d)), query: undefined, filter: {}, rest };
+  }
+  const filters: Doc[] = [];
+  let i = 0;
+  while (i < pipeline.length && '$match' in (pipeline[i] as Doc)) {
+    const match = (pipeline[i] as Doc).$match;
+    if (!isPlainObject(match))
+      throw new CommandError(15959, 'the match filter must be an expression in an object');
+    filters.push(match);
+    i++;
+  }
+  const filter = filters.length === 0 ? {} : filters.length === 1 ? (filters[0] as Doc) : { $and: filters };
+  const rest = pipeline.slice(i);
+  const query = runQuery(ctx.view(ctx.db, name), filter, { variables });
+  const copy = needsCopy(rest);
+  const input = query.recs.map((rec) => {
+    const doc = copy ? copyQueryForm(rec.q) : rec.q;
+    const score = query.scores?.get(rec);
+    if (score !== undefined) textScores.set(doc, score);
+    return doc;
+  });
+  if (rest.length === 0) return { docs: query.recs.map((r) => r.doc), query, filter, rest };
+  const out = runPipeline(input, rest, { variables, collectionResolver });
+  return { docs: out.map((d) => fromQueryForm(d)), query, filter, rest };
+}
+
+export function aggregateTarget(ctx: CommandContext): string | undefined {
+  const target = ctx.cmd.aggregate;
+  if (target === 1 || (typeof target === 'number' && target === 1)) return undefined;
+  return ctx.collectionName();
+}
+
+const aggregate: Handler = (ctx) => {
+  const name = aggregateTarget(ctx);
+  const pipeline = parsePipeline(ctx.cmd);
+  const cursor = docArg(ctx.cmd, 'cursor');
+  if (!cursor) {
+    throw new CommandError(
+      Codes.FailedToParse,
+      "The 'cursor' option is required, except for aggregate with the explain argument",
+    );
+  }
+  const batchSize = nonNegative(cursor, 'batchSize', 'BatchSize ');
+  const run = executePipeline(ctx, name, pipeline);
+  const ns = name === undefined ? `${ctx.db}.$cmd.aggregate` : `${ctx.db}.${name}`;
+  const batch = ctx.services.cursors.open(ns, run.docs, batchSize, false, ctx.session?.key);
+  return { cursor: { firstBatch: batch.batch, id: batch.id, ns }, ok: 1 };
+};
+
+export const aggregateCommands: Record<string, Handler> = { aggregate };
