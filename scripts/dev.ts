@@ -3,7 +3,8 @@
  *
  * PostgreSQL: DATABASE_URL if set, else embedded PostgreSQL with data under .data/postgres.
  * Redis: REDIS_URL if set, else in-process pub/sub and event bus shared by all services.
- * MongoDB: MONGO_URL if set (the embedded server becomes the default with its own issue).
+ * MongoDB: MONGO_URL if set, else the embedded MongoDB-compatible server (packages/mongo-embedded)
+ * with data under .data/mongo, on MONGO_EMBEDDED_PORT (27017).
  * Ctrl-C stops everything cleanly.
  */
 import {
@@ -12,6 +13,7 @@ import {
   loadConfigOrExit,
   optionalString,
   optionalUrl,
+  port,
   runShutdown,
   type ShutdownStep,
 } from '@social/kit';
@@ -19,6 +21,7 @@ import {
   ensureDatabase,
   loadOrCreateDevKeys,
   migrate,
+  startEmbeddedMongo,
   startEmbeddedPostgres,
   startStack,
 } from '@social/stack';
@@ -34,6 +37,8 @@ const config = loadConfigOrExit(
     MONGO_URL: optionalString(),
     LOG_LEVEL: z.string().default('info'),
     DATA_DIR: z.string().default(join(repoRoot, '.data')),
+    MONGO_EMBEDDED_PORT: port(27017),
+    MAIL_OUTBOX: optionalString(),
   }),
 );
 
@@ -56,11 +61,22 @@ try {
   // The auth schema comes from prisma/auth/migrations (DESIGN 2); pending ones are applied first.
   const migrations = await migrate({ databaseUrl, logger });
   if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'auth database migrated');
+  let mongoUrl = config.MONGO_URL;
+  if (!mongoUrl) {
+    const mongo = await startEmbeddedMongo({
+      port: config.MONGO_EMBEDDED_PORT,
+      dataDir: join(config.DATA_DIR, 'mongo'),
+      logger,
+    });
+    steps.push({ name: 'embedded mongo', run: () => mongo.stop() });
+    mongoUrl = mongo.uri;
+  }
+  const mailOutbox = config.MAIL_OUTBOX ?? join(config.DATA_DIR, 'mail-outbox.jsonl');
   const keys = await loadOrCreateDevKeys(join(config.DATA_DIR, 'keys'));
   const stack = await startStack({
     logger,
     keys,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
+    env: { ...process.env, DATABASE_URL: databaseUrl, MONGO_URL: mongoUrl, MAIL_OUTBOX: mailOutbox },
     ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}),
     ports: 'dev',
   });
@@ -76,7 +92,8 @@ try {
     '',
     `  postgres       ${config.DATABASE_URL ? 'DATABASE_URL' : 'embedded (.data/postgres)'}`,
     `  redis          ${config.REDIS_URL ? config.REDIS_URL : 'in-process (set REDIS_URL for Redis)'}`,
-    `  mongodb        ${config.MONGO_URL ? 'MONGO_URL' : 'not used yet'}`,
+    `  mongodb        ${config.MONGO_URL ? 'MONGO_URL' : `embedded ${mongoUrl} (.data/mongo)`}`,
+    `  mail outbox    ${mailOutbox} (verification codes and reset tokens)`,
     '',
     'Press Ctrl-C to stop.',
     '',

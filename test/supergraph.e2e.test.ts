@@ -4,6 +4,7 @@
  */
 import { startSupergraph, type Supergraph } from '@social/testing';
 import { isRedisReachable } from '@social/kit';
+import { MongoClient } from 'mongodb';
 import { SUBGRAPH_NAMES } from '../scripts/subgraphs.js';
 
 let supergraph: Supergraph;
@@ -72,6 +73,19 @@ test('fields whose subgraph issue has not landed say NOT_IMPLEMENTED instead of 
     code: 'NOT_IMPLEMENTED',
     coordinate: 'Query.notifications',
   });
+});
+
+test('the Mongo-backed subgraphs get a MongoDB the official driver talks to (embedded unless MONGO_URL)', async () => {
+  const client = new MongoClient(supergraph.mongoUrl);
+  try {
+    const db = client.db(`${supergraph.mongoDbPrefix}social_e2e`);
+    await db.collection('probe').insertOne({ hello: 'world' });
+    expect(await db.collection('probe').findOne({}, { projection: { _id: 0 } })).toEqual({ hello: 'world' });
+    const hello = await db.admin().command({ hello: 1 });
+    expect(hello.isWritablePrimary).toBe(true);
+  } finally {
+    await client.close();
+  }
 });
 
 test('a client-supplied request id is echoed back for log correlation', async () => {

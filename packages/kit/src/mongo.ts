@@ -53,3 +53,14 @@ export async function connectMongo(options: MongoConnectOptions): Promise<MongoC
     close: () => client.close(),
   };
 }
+
+/**
+ * The database a Mongo-backed service uses: `social_<service>` (DESIGN 2), prefixed with
+ * `MONGO_DB_PREFIX` when set, so test runs sharing one MongoDB server stay apart.
+ */
+export function mongoDatabaseName(
+  service: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  return `${env.MONGO_DB_PREFIX ?? ''}social_${service}`;
+}

@@ -13,10 +13,12 @@ import {
   dropDatabase,
   ensureDatabase,
   migrate,
+  startEmbeddedMongo,
   startEmbeddedPostgres,
   startStack,
   type Stack,
 } from '@social/stack';
+import { MongoClient } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -66,6 +68,9 @@ export interface Supergraph {
   readonly subgraphUrls: Readonly<Record<SubgraphName, string>>;
   /** This harness's own database (dropped on stop). */
   readonly databaseUrl: string;
+  /** The MongoDB the Mongo-backed subgraphs use, and the prefix of this harness's databases. */
+  readonly mongoUrl: string;
+  readonly mongoDbPrefix: string;
   readonly stack: Stack;
   /** One operation through the gateway (or straight to a subgraph with `target`). */
   query<TData = Record<string, unknown>>(
@@ -123,6 +128,34 @@ async function postgresServerUrl(): Promise<{ url: string; template?: string; st
 }
 
 /**
+ * MongoDB for one harness: MONGO_URL when set (databases prefixed with this harness's name and
+ * dropped at the end), else an embedded server of its own on a random port.
+ */
+async function mongoForHarness(
+  name: string,
+): Promise<{ url: string; prefix: string; stop(): Promise<void> }> {
+  const prefix = `${name}_`;
+  const shared = process.env.MONGO_URL;
+  if (shared) {
+    return {
+      url: shared,
+      prefix,
+      async stop() {
+        const client = new MongoClient(shared);
+        try {
+          const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
+          for (const db of databases) if (db.name.startsWith(prefix)) await client.db(db.name).dropDatabase();
+        } finally {
+          await client.close();
+        }
+      },
+    };
+  }
+  const server = await startEmbeddedMongo({ logger: silentLogger() });
+  return { url: server.uri, prefix, stop: () => server.stop() };
+}
+
+/**
  * Boots PostgreSQL (a fresh database), the six subgraphs and the gateway in this process on
  * port 0. Every end-to-end test starts one and stops it when done.
  */
@@ -135,6 +168,7 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
     ? await createDatabaseFromTemplate(postgres.url, databaseName, postgres.template)
     : await ensureDatabase(postgres.url, databaseName);
   const mailOutbox = join(tmpdir(), `social-mail-${databaseName}.jsonl`);
+  const mongo = await mongoForHarness(databaseName);
   const keys = await generateSigningKeys();
   const signer = createTokenSigner({
     privateKey: keys.privateKeyPem,
@@ -152,6 +186,8 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
         DATABASE_URL: databaseUrl,
         NODE_ENV: options.production ? 'production' : 'test',
         MAIL_OUTBOX: mailOutbox,
+        MONGO_URL: mongo.url,
+        MONGO_DB_PREFIX: mongo.prefix,
         RATE_LIMITS_ENABLED: 'false',
         ...options.env,
       },
@@ -161,6 +197,7 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
     });
   } catch (error) {
     await dropDatabase(postgres.url, databaseName).catch(() => undefined);
+    await mongo.stop().catch(() => undefined);
     await postgres.stop?.();
     throw error;
   }
@@ -184,6 +221,8 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
     gatewayUrl: stack.gatewayUrl,
     subgraphUrls: stack.subgraphUrls,
     databaseUrl,
+    mongoUrl: mongo.url,
+    mongoDbPrefix: mongo.prefix,
     stack,
     query,
     subscribe: (query, variables = {}, requestOptions = {}) =>
@@ -213,6 +252,7 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
       await stack.stop();
       await dropDatabase(postgres.url, databaseName);
       await rm(mailOutbox, { force: true });
+      await mongo.stop();
       await postgres.stop?.();
     },
   };
