@@ -101,3 +101,24 @@ test('the scheduled cleanup removes expired sessions and codes', async () => {
   }
   expect(left).toBe(0);
 });
+
+test('a registration stands when its mail cannot be sent; the code can be requested again later', async () => {
+  // A file where the outbox's directory should be: every mail write fails.
+  const broken = await startSupergraph({ env: { MAIL_OUTBOX: '/etc/hostname/outbox.jsonl' } });
+  try {
+    const input = registerInput();
+    const response = await broken.query<{ register: { user: { id: string } } }>(REGISTER, { input });
+    expect(response.errors).toBeUndefined();
+    const rows = await broken.sql('SELECT 1 FROM users WHERE user_id = $1', [
+      response.data?.register.user.id,
+    ]);
+    expect(rows).toHaveLength(1);
+    // Asking again for the code fails loudly: nothing was committed that a retry would duplicate.
+    const resend = await broken.query('mutation ($e: String!) { resendVerificationCode(email: $e) }', {
+      e: input.email,
+    });
+    expect(resend.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+  } finally {
+    await broken.stop();
+  }
+});

@@ -13,7 +13,7 @@ import { enqueueEvent } from '../data/outbox.js';
 import { isUniqueViolation, type Db, type User } from '../data/prisma.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { revokeEverywhere, type AuthDeps } from './deps.js';
-import { sendVerificationCode } from './mail.js';
+import { sendAfterCommit, sendVerificationCode } from './mail.js';
 import { ACCOUNT_STATUS_VALUES, roleName, statusName } from './mappers.js';
 import { assertPassword } from './passwords.js';
 import { assertAvailable, replaceVerificationCode } from './registration.js';
@@ -105,11 +105,13 @@ export async function changeEmail(deps: AuthDeps, viewer: Viewer, rawInput: unkn
     throw error;
   }
   deps.relay.kick();
-  await sendVerificationCode(
-    deps.mailer,
-    result.user.email,
-    result.code,
-    Math.round(deps.config.VERIFICATION_CODE_TTL_SECONDS / 60),
+  await sendAfterCommit(deps.logger, () =>
+    sendVerificationCode(
+      deps.mailer,
+      result.user.email,
+      result.code,
+      Math.round(deps.config.VERIFICATION_CODE_TTL_SECONDS / 60),
+    ),
   );
   return result.user;
 }

@@ -4,7 +4,7 @@ import { isUniqueViolation, type Db } from '../data/prisma.js';
 import type { User } from '../data/prisma.js';
 import { randomCode } from './crypto.js';
 import type { AuthDeps, RequestClient } from './deps.js';
-import { sendVerificationCode } from './mail.js';
+import { sendAfterCommit, sendVerificationCode } from './mail.js';
 import { roleName } from './mappers.js';
 import { assertStrongPassword, parseInput, registerInput, verifyEmailInput } from './validation.js';
 
@@ -54,7 +54,9 @@ export async function register(
     throw error;
   }
   deps.relay.kick();
-  await sendVerificationCode(deps.mailer, user.email, code, Math.round(ttlSeconds / 60));
+  await sendAfterCommit(deps.logger, () =>
+    sendVerificationCode(deps.mailer, user.email, code, Math.round(ttlSeconds / 60)),
+  );
   const verificationCodeExpiresAt = new Date(Date.now() + ttlSeconds * 1000);
   return { user, verificationCodeExpiresAt };
 }

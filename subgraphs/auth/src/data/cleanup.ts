@@ -3,6 +3,7 @@ import type { PrismaClient } from './prisma.js';
 
 /** Any constant shared by every auth instance: only one of them runs a cleanup at a time. */
 const CLEANUP_LOCK = 41_720_001;
+const FIRST_RUN_DELAY_MS = 60_000;
 
 export interface CleanupJob {
   /** Runs cleanup_old_data() now; resolves with the rows deleted (null if another instance ran it). */
@@ -41,14 +42,19 @@ export function startCleanupJob(options: {
     });
     return running;
   };
-  const timer = setInterval(() => {
+  const tick = () => {
     runOnce().catch((error: unknown) => logger.error({ err: error }, 'cleanup failed'));
-  }, options.intervalMs);
+  };
+  // A first run soon after start, so instances restarted more often than the interval still clean up.
+  const first = setTimeout(tick, Math.min(options.intervalMs, FIRST_RUN_DELAY_MS));
+  const timer = setInterval(tick, options.intervalMs);
+  first.unref();
   timer.unref();
 
   return {
     runOnce,
     async stop() {
+      clearTimeout(first);
       clearInterval(timer);
       await running?.catch(() => undefined);
     },
