@@ -31,6 +31,12 @@ function takeBatch(docs: Doc[], pos: number, limit: number | undefined): Doc[] {
   for (let i = pos; i < docs.length; i++) {
     if (limit !== undefined && out.length >= limit) break;
     const doc = docs[i] as Doc;
+    // The first document always goes in; its size only matters when another one may follow.
+    const last = i === docs.length - 1 || (limit !== undefined && limit <= 1);
+    if (out.length === 0 && last) {
+      out.push(doc);
+      break;
+    }
     const size = calculateObjectSize(doc);
     if (out.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
     bytes += size;

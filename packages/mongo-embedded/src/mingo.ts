@@ -182,6 +182,45 @@ export function mingoOptions(options: MingoOptions = {}): Partial<Options> {
   };
 }
 
+/** mingo's internal options class (not exported); what `new Query` and `evalExpr` build per call. */
+interface ComputeOptionsClass {
+  new (options: Partial<Options>): Options;
+  /** Copies plain options' context; copies only the locals of an instance. */
+  init(options: Partial<Options>): Options;
+}
+
+/**
+ * Finds mingo's options class through its public API: a throwaway context's query operator
+ * receives the options instance the `Query` built.
+ */
+function computeOptionsClass(): ComputeOptionsClass {
+  let found: ComputeOptionsClass | undefined;
+  const capture = (_field: string, _value: unknown, options: Options) => {
+    found = options.constructor as ComputeOptionsClass;
+    return () => true;
+  };
+  new Query({ x: { $capture: 1 } }, { context: Context.init({ query: { $capture: capture } as never }) });
+  if (!found) throw new Error('mingo did not pass its options to the query operator');
+  return found;
+}
+
+const ComputeOptions = computeOptionsClass();
+
+/**
+ * Options for `Query` and `evalExpr`, which copy the whole operator context (hundreds of
+ * operators) whenever they get plain options; given a ready options instance they only copy its
+ * per-call locals. Query and expression operators never modify the context (only `$fill` and
+ * `$setWindowFields` pipeline stages do), so one context copy is shared by every filter and
+ * expression; pipelines keep building their own.
+ */
+const SHARED = ComputeOptions.init(mingoOptions());
+
+function sharedOptions(variables: Doc | undefined): Options {
+  if (!variables) return SHARED;
+  const settings = (SHARED as Options & { readonly options: Partial<Options> }).options;
+  return new ComputeOptions({ ...settings, variables: toQueryForm(variables) });
+}
+
 /** Runs `fn`, translating mingo's plain errors into server errors. */
 export function guard<T>(fn: () => T): T {
   try {
@@ -202,7 +241,7 @@ export function compileFilter(filter: unknown, variables?: Doc): Predicate {
   if (filter === undefined || filter === null) return MATCH_ALL;
   if (!isPlainObject(filter)) throw new CommandError(14, 'filter must be an object');
   if (Object.keys(filter).length === 0) return MATCH_ALL;
-  const query = guard(() => new Query(toQueryForm(filter), mingoOptions({ variables })));
+  const query = guard(() => new Query(toQueryForm(filter), sharedOptions(variables)));
   return (doc) => guard(() => query.test(doc));
 }
 
@@ -215,5 +254,5 @@ export function runPipeline(docs: Doc[], pipeline: Doc[], options: MingoOptions 
 
 /** Evaluates an aggregation expression against a document (projections, `$expr`-style values). */
 export function evaluate(doc: Doc, expr: unknown, variables?: Doc): unknown {
-  return guard(() => evalExpr(doc, toQueryForm(expr), mingoOptions({ variables }) as Options));
+  return guard(() => evalExpr(doc, toQueryForm(expr), sharedOptions(variables)));
 }

@@ -97,7 +97,7 @@ function planAnd(filter: Doc, coll: Collection | undefined): Plan {
   if (eq.size === 0 || !coll) return { kind: 'COLLSCAN' };
   const ids = eq.get('_id');
   if (ids) return { kind: 'IDHACK', keys: ids.map(encodeEquality), values: ids };
-  let best: { plan: Plan; cost: number } | undefined;
+  const candidates: { plan: Plan & { kind: 'IXSCAN' }; uniqueFull: boolean }[] = [];
   for (const index of coll.indexes.values()) {
     if (!index.usableForEquality) continue;
     const lead = index.fields[0];
@@ -112,8 +112,17 @@ function planAnd(filter: Doc, coll: Collection | undefined): Plan {
     if (full && keys.length === 0) continue;
     const bounds: Record<string, unknown[]> = {};
     for (const f of index.fields) bounds[f] = eq.get(f) ?? [];
-    const cost = candidateCount(index, keys, full) - (index.unique && allFields ? 0.5 : 0);
-    if (!best || cost < best.cost) best = { plan: { kind: 'IXSCAN', index, keys, full, bounds }, cost };
+    candidates.push({
+      plan: { kind: 'IXSCAN', index, keys, full, bounds },
+      uniqueFull: index.unique && allFields,
+    });
+  }
+  // Costing looks every key up; with a single usable index there is nothing to choose.
+  if (candidates.length <= 1) return candidates[0]?.plan ?? { kind: 'COLLSCAN' };
+  let best: { plan: Plan; cost: number } | undefined;
+  for (const { plan: p, uniqueFull } of candidates) {
+    const cost = candidateCount(p.index, p.keys, p.full) - (uniqueFull ? 0.5 : 0);
+    if (!best || cost < best.cost) best = { plan: p, cost };
   }
   return best?.plan ?? { kind: 'COLLSCAN' };
 }
