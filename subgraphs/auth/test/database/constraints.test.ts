@@ -3,30 +3,15 @@
  * two triggers, its CHECK constraints, case-insensitive uniqueness and the foreign keys' actions.
  * Every test runs in a transaction that is rolled back.
  */
-import type pg from 'pg';
-import { PASSWORD_HASH, connect, createTestDatabase, sqlError, type TestDatabase } from './support.js';
+import { PASSWORD_HASH, sqlError, useMigratedDatabasePerTestTransaction } from './support.js';
 
-let db: TestDatabase;
-let client: pg.Client;
-
-beforeAll(async () => {
-  db = await createTestDatabase({ migrated: true });
-  client = await connect(db.url);
-});
-
-afterAll(async () => {
-  await client?.end();
-  await db?.drop();
-});
-
-beforeEach(() => client.query('BEGIN'));
-afterEach(() => client.query('ROLLBACK'));
+const database = useMigratedDatabasePerTestTransaction();
 
 const INSERT_USER = `INSERT INTO users (username, email, email_normalized, password_hash, first_name, last_name)
   VALUES ($1, $2, $3, $4, 'Test', 'User') RETURNING user_id, email_normalized, created_at, updated_at`;
 
 async function insertUser(username: string, email = `${username.toLowerCase()}@example.com`) {
-  const { rows } = await client.query<{
+  const { rows } = await database().query<{
     user_id: string;
     email_normalized: string;
     created_at: Date;
@@ -36,7 +21,7 @@ async function insertUser(username: string, email = `${username.toLowerCase()}@e
 }
 
 async function userRow(id: string) {
-  const { rows } = await client.query<{ email: string; email_normalized: string; updated_at: Date }>(
+  const { rows } = await database().query<{ email: string; email_normalized: string; updated_at: Date }>(
     'SELECT email, email_normalized, updated_at FROM users WHERE user_id = $1',
     [id],
   );
@@ -44,13 +29,13 @@ async function userRow(id: string) {
 }
 
 async function transactionNow(): Promise<Date> {
-  const { rows } = await client.query<{ now: Date }>('SELECT now() AS now');
+  const { rows } = await database().query<{ now: Date }>('SELECT now() AS now');
   return rows[0]!.now;
 }
 
 describe('trigger update_users_timestamp', () => {
   async function backdatedUser(username: string): Promise<string> {
-    const { rows } = await client.query<{ user_id: string; updated_at: Date }>(
+    const { rows } = await database().query<{ user_id: string; updated_at: Date }>(
       `INSERT INTO users (username, email, email_normalized, password_hash, first_name, last_name, updated_at)
        VALUES ($1::text, $1::text || '@example.com', $1::text || '@example.com', $2, 'B', 'D', '2001-01-01T00:00:00Z')
        RETURNING user_id, updated_at`,
@@ -63,20 +48,20 @@ describe('trigger update_users_timestamp', () => {
 
   it('moves updated_at to the current time when a row changes', async () => {
     const id = await backdatedUser('timely');
-    await client.query(`UPDATE users SET first_name = 'Changed' WHERE user_id = $1`, [id]);
+    await database().query(`UPDATE users SET first_name = 'Changed' WHERE user_id = $1`, [id]);
     const now = await transactionNow();
     expect(Math.abs((await userRow(id)).updated_at.getTime() - now.getTime())).toBeLessThanOrEqual(1);
   });
 
   it('overrides an updated_at the writer sets', async () => {
     const id = await backdatedUser('overridden');
-    await client.query(`UPDATE users SET updated_at = '1999-01-01T00:00:00Z' WHERE user_id = $1`, [id]);
+    await database().query(`UPDATE users SET updated_at = '1999-01-01T00:00:00Z' WHERE user_id = $1`, [id]);
     const now = await transactionNow();
     expect(Math.abs((await userRow(id)).updated_at.getTime() - now.getTime())).toBeLessThanOrEqual(1);
   });
 
   it('is a BEFORE UPDATE row trigger on users', async () => {
-    const { rows } = await client.query(
+    const { rows } = await database().query(
       `SELECT event_manipulation, action_timing, action_orientation, action_statement
        FROM information_schema.triggers WHERE trigger_name = 'update_users_timestamp'`,
     );
@@ -94,20 +79,20 @@ describe('trigger update_users_timestamp', () => {
 describe('trigger validate_email_format', () => {
   it('rejects a malformed email on insert', async () => {
     for (const email of ['not-an-email', 'a@b', 'a b@example.com', '@example.com', 'ann@example.c']) {
-      const error = await sqlError(client, INSERT_USER, ['bad_email', email, email, PASSWORD_HASH]);
+      const error = await sqlError(database(), INSERT_USER, ['bad_email', email, email, PASSWORD_HASH]);
       expect(error.message).toBe(`Invalid email format: ${email}`);
     }
   });
 
   it('rejects a malformed email on update', async () => {
     const { user_id: id } = await insertUser('updater');
-    const error = await sqlError(client, `UPDATE users SET email = 'broken' WHERE user_id = $1`, [id]);
+    const error = await sqlError(database(), `UPDATE users SET email = 'broken' WHERE user_id = $1`, [id]);
     expect(error.message).toBe('Invalid email format: broken');
     expect((await userRow(id)).email).toBe('updater@example.com');
   });
 
   it('sets email_normalized to the lower-cased email, whatever the writer passed', async () => {
-    const { rows } = await client.query<{ user_id: string; email_normalized: string }>(INSERT_USER, [
+    const { rows } = await database().query<{ user_id: string; email_normalized: string }>(INSERT_USER, [
       'mixed',
       'Mixed.Case+Tag@Example.COM',
       'wrong@example.com',
@@ -115,7 +100,7 @@ describe('trigger validate_email_format', () => {
     ]);
     expect(rows[0]!.email_normalized).toBe('mixed.case+tag@example.com');
 
-    await client.query(`UPDATE users SET email = 'New.Address@Example.ORG' WHERE user_id = $1`, [
+    await database().query(`UPDATE users SET email = 'New.Address@Example.ORG' WHERE user_id = $1`, [
       rows[0]!.user_id,
     ]);
     expect(await userRow(rows[0]!.user_id)).toMatchObject({
@@ -125,7 +110,7 @@ describe('trigger validate_email_format', () => {
   });
 
   it('is a BEFORE INSERT OR UPDATE row trigger on users', async () => {
-    const { rows } = await client.query(
+    const { rows } = await database().query(
       `SELECT event_manipulation, action_timing, action_statement
        FROM information_schema.triggers WHERE trigger_name = 'validate_email_format'
        ORDER BY event_manipulation`,
@@ -148,7 +133,7 @@ describe('trigger validate_email_format', () => {
 describe('case-insensitive uniqueness', () => {
   it('rejects a username that differs only in case', async () => {
     await insertUser('Frank');
-    const error = await sqlError(client, INSERT_USER, [
+    const error = await sqlError(database(), INSERT_USER, [
       'fRANK',
       'other@example.com',
       'other@example.com',
@@ -159,7 +144,7 @@ describe('case-insensitive uniqueness', () => {
 
   it('rejects an email that differs only in case', async () => {
     await insertUser('grace', 'Grace@Example.com');
-    const error = await sqlError(client, INSERT_USER, [
+    const error = await sqlError(database(), INSERT_USER, [
       'grace2',
       'GRACE@example.COM',
       'grace@example.com',
@@ -171,10 +156,10 @@ describe('case-insensitive uniqueness', () => {
   it('rejects exact duplicates through the Prisma-declared unique indexes', async () => {
     await insertUser('heidi');
     expect(
-      await sqlError(client, INSERT_USER, ['heidi', 'h2@example.com', 'h2@example.com', PASSWORD_HASH]),
+      await sqlError(database(), INSERT_USER, ['heidi', 'h2@example.com', 'h2@example.com', PASSWORD_HASH]),
     ).toMatchObject({ code: '23505' });
     expect(
-      await sqlError(client, INSERT_USER, [
+      await sqlError(database(), INSERT_USER, [
         'heidi2',
         'heidi@example.com',
         'heidi@example.com',
@@ -191,7 +176,7 @@ describe('CHECK constraints', () => {
     ['dash-name', 'users_username_format_check'],
     ['émile', 'users_username_format_check'],
   ])('rejects the username %j (%s)', async (username, constraint) => {
-    const error = await sqlError(client, INSERT_USER, [
+    const error = await sqlError(database(), INSERT_USER, [
       username,
       'x@example.com',
       'x@example.com',
@@ -201,7 +186,7 @@ describe('CHECK constraints', () => {
   });
 
   it('rejects a password hash shorter than 60 characters', async () => {
-    const error = await sqlError(client, INSERT_USER, [
+    const error = await sqlError(database(), INSERT_USER, [
       'shorty',
       's@example.com',
       's@example.com',
@@ -216,17 +201,19 @@ describe('CHECK constraints', () => {
     ['failed_login_attempts', '-1', 'users_failed_login_attempts_check'],
   ])('rejects users.%s = %s', async (column, value, constraint) => {
     const { user_id: id } = await insertUser('checked');
-    const error = await sqlError(client, `UPDATE users SET ${column} = ${value} WHERE user_id = $1`, [id]);
+    const error = await sqlError(database(), `UPDATE users SET ${column} = ${value} WHERE user_id = $1`, [
+      id,
+    ]);
     expect(error).toMatchObject({ code: '23514', constraint });
   });
 
   it('accepts every role and account status of the seed', async () => {
     const { user_id: id } = await insertUser('allowed');
     for (const role of ['User', 'Admin', 'Moderator']) {
-      await client.query('UPDATE users SET role = $2 WHERE user_id = $1', [id, role]);
+      await database().query('UPDATE users SET role = $2 WHERE user_id = $1', [id, role]);
     }
     for (const status of ['Active', 'Inactive', 'Suspended', 'Deleted']) {
-      await client.query('UPDATE users SET account_status = $2 WHERE user_id = $1', [id, status]);
+      await database().query('UPDATE users SET account_status = $2 WHERE user_id = $1', [id, status]);
     }
   });
 
@@ -234,12 +221,12 @@ describe('CHECK constraints', () => {
     const { user_id: id } = await insertUser('codes');
     const code = `INSERT INTO verification_codes (user_id, code_hash, code_type, expires_at, attempts)
       VALUES ($1, 'h', $2, now() + interval '1 hour', $3)`;
-    for (const type of ['Email', 'Phone', 'PasswordReset']) await client.query(code, [id, type, 0]);
-    expect(await sqlError(client, code, [id, 'Sms', 0])).toMatchObject({
+    for (const type of ['Email', 'Phone', 'PasswordReset']) await database().query(code, [id, type, 0]);
+    expect(await sqlError(database(), code, [id, 'Sms', 0])).toMatchObject({
       code: '23514',
       constraint: 'verification_codes_code_type_check',
     });
-    expect(await sqlError(client, code, [id, 'Email', -1])).toMatchObject({
+    expect(await sqlError(database(), code, [id, 'Email', -1])).toMatchObject({
       code: '23514',
       constraint: 'verification_codes_attempts_check',
     });
@@ -247,14 +234,14 @@ describe('CHECK constraints', () => {
     const login = `INSERT INTO user_login_history (user_id, login_identifier, login_status, ip_address)
       VALUES ($1, 'codes', $2, '10.0.0.1')`;
     for (const status of ['Success', 'Failed', 'Locked', 'Unverified'])
-      await client.query(login, [id, status]);
-    expect(await sqlError(client, login, [id, 'Maybe'])).toMatchObject({
+      await database().query(login, [id, status]);
+    expect(await sqlError(database(), login, [id, 'Maybe'])).toMatchObject({
       code: '23514',
       constraint: 'user_login_history_login_status_check',
     });
 
     const outbox = `INSERT INTO event_outbox (id, type, payload, attempts) VALUES (gen_random_uuid(), 't', '{}', $1)`;
-    expect(await sqlError(client, outbox, [-1])).toMatchObject({
+    expect(await sqlError(database(), outbox, [-1])).toMatchObject({
       code: '23514',
       constraint: 'event_outbox_attempts_check',
     });
@@ -264,32 +251,32 @@ describe('CHECK constraints', () => {
 describe('foreign keys', () => {
   it('deleting an account cascades to its sessions, codes and reset tokens and keeps its history', async () => {
     const { user_id: id } = await insertUser('leaving');
-    const { rows } = await client.query<{ session_id: string }>(
+    const { rows } = await database().query<{ session_id: string }>(
       `INSERT INTO user_sessions (user_id, refresh_token_hash, expires_at)
        VALUES ($1, 'leaving-hash', now() + interval '1 day') RETURNING session_id`,
       [id],
     );
-    await client.query(`INSERT INTO rotated_refresh_tokens (token_hash, session_id) VALUES ('old', $1)`, [
+    await database().query(`INSERT INTO rotated_refresh_tokens (token_hash, session_id) VALUES ('old', $1)`, [
       rows[0]!.session_id,
     ]);
-    await client.query(
+    await database().query(
       `INSERT INTO verification_codes (user_id, code_hash, code_type, expires_at)
        VALUES ($1, 'h', 'Email', now() + interval '1 hour')`,
       [id],
     );
-    await client.query(
+    await database().query(
       `INSERT INTO password_reset_tokens (user_id, token_hash, expires_at) VALUES ($1, 'reset', now() + interval '1 hour')`,
       [id],
     );
-    await client.query(
+    await database().query(
       `INSERT INTO user_login_history (user_id, login_identifier, login_status, ip_address)
        VALUES ($1, 'leaving', 'Success', '10.0.0.1')`,
       [id],
     );
 
-    await client.query('DELETE FROM users WHERE user_id = $1', [id]);
+    await database().query('DELETE FROM users WHERE user_id = $1', [id]);
 
-    const { rows: counts } = await client.query(
+    const { rows: counts } = await database().query(
       `SELECT (SELECT count(*)::int FROM user_sessions) AS sessions,
               (SELECT count(*)::int FROM rotated_refresh_tokens) AS rotated,
               (SELECT count(*)::int FROM verification_codes) AS codes,
@@ -302,13 +289,13 @@ describe('foreign keys', () => {
   it('refuses rows that point at a missing account or session', async () => {
     expect(
       await sqlError(
-        client,
+        database(),
         `INSERT INTO user_sessions (user_id, refresh_token_hash, expires_at) VALUES (gen_random_uuid(), 'x', now())`,
       ),
     ).toMatchObject({ code: '23503', constraint: 'user_sessions_user_id_fkey' });
     expect(
       await sqlError(
-        client,
+        database(),
         `INSERT INTO rotated_refresh_tokens (token_hash, session_id) VALUES ('x', gen_random_uuid())`,
       ),
     ).toMatchObject({ code: '23503', constraint: 'rotated_refresh_tokens_session_id_fkey' });

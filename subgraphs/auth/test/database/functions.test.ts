@@ -2,24 +2,9 @@
  * The auth schema's six functions, called in SQL on a migrated database. Every test runs in a
  * transaction that is rolled back, so tests see only their own rows.
  */
-import type pg from 'pg';
-import { PASSWORD_HASH, connect, createTestDatabase, type TestDatabase } from './support.js';
+import { PASSWORD_HASH, useMigratedDatabasePerTestTransaction } from './support.js';
 
-let db: TestDatabase;
-let client: pg.Client;
-
-beforeAll(async () => {
-  db = await createTestDatabase({ migrated: true });
-  client = await connect(db.url);
-});
-
-afterAll(async () => {
-  await client?.end();
-  await db?.drop();
-});
-
-beforeEach(() => client.query('BEGIN'));
-afterEach(() => client.query('ROLLBACK'));
+const database = useMigratedDatabasePerTestTransaction();
 
 async function insertUser(values: Record<string, unknown> & { username: string }): Promise<string> {
   const row: Record<string, unknown> = {
@@ -31,7 +16,7 @@ async function insertUser(values: Record<string, unknown> & { username: string }
   };
   row.email_normalized ??= String(row.email).toLowerCase();
   const columns = Object.keys(row);
-  const { rows } = await client.query<{ user_id: string }>(
+  const { rows } = await database().query<{ user_id: string }>(
     `INSERT INTO users (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
      RETURNING user_id`,
     Object.values(row),
@@ -47,7 +32,7 @@ async function insertSession(userId: string, values: Record<string, unknown> = {
     ...values,
   };
   const columns = Object.keys(row);
-  const { rows } = await client.query<{ session_id: string }>(
+  const { rows } = await database().query<{ session_id: string }>(
     `INSERT INTO user_sessions (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
      RETURNING session_id`,
     Object.values(row),
@@ -56,7 +41,7 @@ async function insertSession(userId: string, values: Record<string, unknown> = {
 }
 
 async function scalar<T>(sql: string, values: unknown[] = []): Promise<T> {
-  const { rows } = await client.query<{ value: T }>(sql, values);
+  const { rows } = await database().query<{ value: T }>(sql, values);
   return rows[0]!.value;
 }
 
@@ -94,7 +79,7 @@ describe('get_user_by_login', () => {
     });
     await insertUser({ username: 'dave' });
     for (const identifier of ['carol@example.com', 'CAROL@EXAMPLE.COM', 'carol', 'CaRoL']) {
-      const { rows, fields } = await client.query('SELECT * FROM get_user_by_login($1)', [identifier]);
+      const { rows, fields } = await database().query('SELECT * FROM get_user_by_login($1)', [identifier]);
       expect(fields.map((field) => field.name)).toEqual([
         'user_id',
         'username',
@@ -122,14 +107,14 @@ describe('get_user_by_login', () => {
 
   it('returns no row for an unknown identifier', async () => {
     await insertUser({ username: 'erin' });
-    const { rows } = await client.query('SELECT * FROM get_user_by_login($1)', ['nobody@example.com']);
+    const { rows } = await database().query('SELECT * FROM get_user_by_login($1)', ['nobody@example.com']);
     expect(rows).toEqual([]);
   });
 });
 
 describe('generate_verification_code', () => {
   it('returns 6-digit codes between 100000 and 999999 that vary', async () => {
-    const { rows } = await client.query<{ code: string }>(
+    const { rows } = await database().query<{ code: string }>(
       'SELECT generate_verification_code() AS code FROM generate_series(1, 500)',
     );
     for (const { code } of rows) {
@@ -159,26 +144,26 @@ describe('cleanup_old_data', () => {
     const expired = await insertSession(user, { expires_at: ago(1), refresh_token_hash: 'expired' });
     const live = await insertSession(user, { refresh_token_hash: 'live' });
     const revoked = await insertSession(user, { is_active: false, refresh_token_hash: 'revoked' });
-    await client.query(
+    await database().query(
       `INSERT INTO rotated_refresh_tokens (token_hash, session_id)
        VALUES ('r-expired', $1), ('r-live-1', $2), ('r-live-2', $2), ('r-revoked', $3)`,
       [expired, live, revoked],
     );
-    await client.query(
+    await database().query(
       `INSERT INTO verification_codes (user_id, code_hash, code_type, expires_at, is_used) VALUES
          ($1, 'c-expired-unused', 'Email', $2, FALSE),
          ($1, 'c-expired-used', 'Email', $2, TRUE),
          ($1, 'c-valid', 'Email', $3, FALSE)`,
       [user, ago(1), ahead(1)],
     );
-    await client.query(
+    await database().query(
       `INSERT INTO password_reset_tokens (user_id, token_hash, expires_at, is_used) VALUES
          ($1, 't-expired-unused', $2, FALSE),
          ($1, 't-expired-used', $2, TRUE),
          ($1, 't-valid', $3, FALSE)`,
       [user, ago(1), ahead(1)],
     );
-    await client.query(
+    await database().query(
       `INSERT INTO user_login_history (user_id, login_identifier, login_status, ip_address, login_at) VALUES
          ($1, 'keeper', 'Success', '10.0.0.1', $2),
          ($1, 'keeper', 'Failed', '10.0.0.1', $3)`,
@@ -187,14 +172,14 @@ describe('cleanup_old_data', () => {
 
     const purged = await insertUser({ username: 'purged', is_deleted: true, deleted_at: ago(31) });
     const purgedSession = await insertSession(purged, { refresh_token_hash: 'purged-session' });
-    await client.query(
+    await database().query(
       `INSERT INTO user_login_history (user_id, login_identifier, login_status, ip_address)
        VALUES ($1, 'purged', 'Success', '10.0.0.2')`,
       [purged],
     );
     const grace = await insertUser({ username: 'in_grace', is_deleted: true, deleted_at: ago(29) });
 
-    await client.query(
+    await database().query(
       `INSERT INTO event_outbox (id, type, payload, occurred_at, published_at) VALUES
          (gen_random_uuid(), 'old.published', '{}', $1, $1),
          (gen_random_uuid(), 'recent.published', '{}', $2, $2),
@@ -207,31 +192,31 @@ describe('cleanup_old_data', () => {
     expect(await scalar('SELECT cleanup_old_data() AS value')).toBe(8);
 
     expect(
-      (await client.query('SELECT token_hash FROM rotated_refresh_tokens ORDER BY token_hash')).rows,
+      (await database().query('SELECT token_hash FROM rotated_refresh_tokens ORDER BY token_hash')).rows,
     ).toEqual([{ token_hash: 'r-live-1' }, { token_hash: 'r-live-2' }]);
     expect(
-      (await client.query('SELECT session_id FROM user_sessions ORDER BY refresh_token_hash')).rows,
+      (await database().query('SELECT session_id FROM user_sessions ORDER BY refresh_token_hash')).rows,
     ).toEqual([{ session_id: live }, { session_id: revoked }]);
-    expect((await client.query('SELECT code_hash FROM verification_codes ORDER BY code_hash')).rows).toEqual([
-      { code_hash: 'c-expired-used' },
-      { code_hash: 'c-valid' },
-    ]);
     expect(
-      (await client.query('SELECT token_hash FROM password_reset_tokens ORDER BY token_hash')).rows,
+      (await database().query('SELECT code_hash FROM verification_codes ORDER BY code_hash')).rows,
+    ).toEqual([{ code_hash: 'c-expired-used' }, { code_hash: 'c-valid' }]);
+    expect(
+      (await database().query('SELECT token_hash FROM password_reset_tokens ORDER BY token_hash')).rows,
     ).toEqual([{ token_hash: 't-expired-used' }, { token_hash: 't-valid' }]);
     expect(
-      (await client.query('SELECT login_identifier, user_id FROM user_login_history ORDER BY login_id')).rows,
+      (await database().query('SELECT login_identifier, user_id FROM user_login_history ORDER BY login_id'))
+        .rows,
     ).toEqual([
       { login_identifier: 'keeper', user_id: user },
       // The purged account's history is kept, detached from it (ON DELETE SET NULL).
       { login_identifier: 'purged', user_id: null },
     ]);
-    expect((await client.query('SELECT user_id FROM users ORDER BY username')).rows).toEqual([
+    expect((await database().query('SELECT user_id FROM users ORDER BY username')).rows).toEqual([
       { user_id: grace },
       { user_id: user },
     ]);
     expect(await count('user_sessions', `session_id = '${purgedSession}'`)).toBe(0);
-    expect((await client.query('SELECT type FROM event_outbox ORDER BY type')).rows).toEqual([
+    expect((await database().query('SELECT type FROM event_outbox ORDER BY type')).rows).toEqual([
       { type: 'old.pending' },
       { type: 'recent.published' },
     ]);
@@ -255,7 +240,7 @@ describe('get_user_stats', () => {
     await insertSession(id, { expires_at: new Date(Date.now() - 1000) });
     await insertSession(id, { is_active: false });
     const lastSuccess = new Date('2024-03-01T10:00:00.123Z');
-    await client.query(
+    await database().query(
       `INSERT INTO user_login_history (user_id, login_identifier, login_status, ip_address, login_at) VALUES
          ($1, 'x', 'Success', '10.0.0.1', '2024-01-01T00:00:00Z'),
          ($1, 'x', 'Success', '10.0.0.1', $2),
@@ -266,7 +251,7 @@ describe('get_user_stats', () => {
     );
     const other = await insertUser({ username: 'someone_else' });
     await insertSession(other);
-    await client.query(
+    await database().query(
       `INSERT INTO user_login_history (user_id, login_identifier, login_status, ip_address)
        VALUES ($1, 'y', 'Success', '10.0.0.2')`,
       [other],

@@ -3,33 +3,18 @@
  * every error branch. Every test runs in a transaction that is rolled back; the procedures never
  * end the caller's transaction themselves.
  */
-import type pg from 'pg';
-import { PASSWORD_HASH, connect, createTestDatabase, sqlError, type TestDatabase } from './support.js';
+import { PASSWORD_HASH, connect, sqlError, useMigratedDatabasePerTestTransaction } from './support.js';
 
-let db: TestDatabase;
-let client: pg.Client;
-
-beforeAll(async () => {
-  db = await createTestDatabase({ migrated: true });
-  client = await connect(db.url);
-});
-
-afterAll(async () => {
-  await client?.end();
-  await db?.drop();
-});
-
-beforeEach(() => client.query('BEGIN'));
-afterEach(() => client.query('ROLLBACK'));
+const database = useMigratedDatabasePerTestTransaction();
 
 async function call<T extends Record<string, unknown>>(sql: string, values: unknown[] = []): Promise<T> {
-  const { rows } = await client.query<T>(sql, values);
+  const { rows } = await database().query<T>(sql, values);
   expect(rows).toHaveLength(1);
   return rows[0]!;
 }
 
 async function one<T extends Record<string, unknown>>(sql: string, values: unknown[] = []): Promise<T> {
-  const { rows } = await client.query<T>(sql, values);
+  const { rows } = await database().query<T>(sql, values);
   return rows[0]!;
 }
 
@@ -152,7 +137,7 @@ describe('create_user', () => {
   });
 
   it('raises on integrity errors instead of reporting them', async () => {
-    const error = await sqlError(client, `CALL create_user('no_name', 'n@example.com', $1, NULL, 'X')`, [
+    const error = await sqlError(database(), `CALL create_user('no_name', 'n@example.com', $1, NULL, 'X')`, [
       PASSWORD_HASH,
     ]);
     expect(error.code).toBe('23502');
@@ -160,7 +145,7 @@ describe('create_user', () => {
 
   it("does not commit: the user exists only once the caller's transaction commits", async () => {
     await createUser('uncommitted');
-    const other = await connect(db.url);
+    const other = await connect(database.url());
     try {
       const { rows } = await other.query(`SELECT 1 FROM users WHERE username = 'uncommitted'`);
       expect(rows).toHaveLength(0);
@@ -211,7 +196,7 @@ describe('verify_email', () => {
 
   it('refuses an expired code, even the right one, without counting an attempt', async () => {
     const id = await createUser('too_late', { codeHash: 'right' });
-    await client.query(
+    await database().query(
       `UPDATE verification_codes SET expires_at = now() - interval '1 second' WHERE user_id = $1`,
       [id],
     );
@@ -226,11 +211,11 @@ describe('verify_email', () => {
 
   it('checks against the latest unused code only', async () => {
     const id = await createUser('resent', { codeHash: 'first' });
-    await client.query(
+    await database().query(
       `UPDATE verification_codes SET created_at = now() - interval '5 minutes' WHERE user_id = $1`,
       [id],
     );
-    await client.query(
+    await database().query(
       `INSERT INTO verification_codes (user_id, code_hash, code_type, expires_at)
        VALUES ($1, 'second', 'Email', now() + interval '15 minutes'),
               ($1, 'phone', 'Phone', now() + interval '15 minutes')`,
@@ -245,7 +230,7 @@ describe('verify_email', () => {
 describe('create_user_session', () => {
   it('opens a session, resets failed logins and records a successful login', async () => {
     const id = await createUser('login_ok');
-    await client.query(
+    await database().query(
       `UPDATE users SET failed_login_attempts = 4, account_locked_until = now() + interval '1 hour' WHERE user_id = $1`,
       [id],
     );
@@ -301,7 +286,7 @@ describe('create_user_session', () => {
   it('raises for an unknown account and for a refresh token hash already in use', async () => {
     expect(
       await sqlError(
-        client,
+        database(),
         `CALL create_user_session(gen_random_uuid(), 'h', NULL, NULL, NULL, NULL, NULL, now() + interval '1 day')`,
       ),
     ).toMatchObject({ code: '23503' });
@@ -309,7 +294,7 @@ describe('create_user_session', () => {
     await createSession(id, 'same-hash');
     expect(
       await sqlError(
-        client,
+        database(),
         `CALL create_user_session($1, 'same-hash', NULL, NULL, NULL, NULL, NULL, now() + interval '1 day')`,
         [id],
       ),
@@ -333,7 +318,7 @@ describe('revoke_user_sessions', () => {
     expect(await revoke('CALL revoke_user_sessions($1, $2)', [id, strangers])).toBe(0);
     expect(await revoke('CALL revoke_user_sessions($1)', [id])).toBe(0);
 
-    const { rows } = await client.query(
+    const { rows } = await database().query(
       'SELECT session_id, is_active FROM user_sessions ORDER BY refresh_token_hash',
     );
     expect(rows).toEqual([
@@ -365,19 +350,19 @@ describe('store_refresh_token', () => {
   it('rotates the hash, keeping the previous ones for reuse detection', async () => {
     const id = await createUser('rotator');
     const session = await createSession(id, 'hash-1');
-    await client.query(
+    await database().query(
       `UPDATE user_sessions SET last_activity_at = now() - interval '1 hour' WHERE session_id = $1`,
       [session],
     );
     const expiresAt = new Date('2032-02-02T00:00:00.000Z');
-    await client.query('CALL store_refresh_token($1, $2, $3)', [session, 'hash-2', expiresAt]);
+    await database().query('CALL store_refresh_token($1, $2, $3)', [session, 'hash-2', expiresAt]);
     expect(
       await one('SELECT refresh_token_hash, expires_at FROM user_sessions WHERE session_id = $1', [session]),
     ).toEqual({ refresh_token_hash: 'hash-2', expires_at: expiresAt });
     expect(await isNow('user_sessions', 'last_activity_at', 'session_id = $1', [session])).toBe(true);
 
-    await client.query('CALL store_refresh_token($1, $2, $3)', [session, 'hash-3', expiresAt]);
-    const { rows } = await client.query(
+    await database().query('CALL store_refresh_token($1, $2, $3)', [session, 'hash-3', expiresAt]);
+    const { rows } = await database().query(
       'SELECT token_hash, session_id FROM rotated_refresh_tokens ORDER BY token_hash',
     );
     expect(rows).toEqual([
@@ -390,12 +375,15 @@ describe('store_refresh_token', () => {
   it('raises for a missing or revoked session and changes nothing', async () => {
     const id = await createUser('revoked_rotator');
     const session = await createSession(id, 'current');
-    await client.query('CALL revoke_user_sessions($1, $2)', [id, session]);
+    await database().query('CALL revoke_user_sessions($1, $2)', [id, session]);
     expect(
-      await sqlError(client, `CALL store_refresh_token($1, 'next', now() + interval '1 day')`, [session]),
+      await sqlError(database(), `CALL store_refresh_token($1, 'next', now() + interval '1 day')`, [session]),
     ).toMatchObject({ code: 'P0002' });
     expect(
-      await sqlError(client, `CALL store_refresh_token(gen_random_uuid(), 'next', now() + interval '1 day')`),
+      await sqlError(
+        database(),
+        `CALL store_refresh_token(gen_random_uuid(), 'next', now() + interval '1 day')`,
+      ),
     ).toMatchObject({ code: 'P0002' });
     expect(await count('rotated_refresh_tokens')).toBe(0);
     expect(
@@ -409,7 +397,7 @@ describe('store_refresh_token', () => {
     const id = await createUser('same_again');
     const session = await createSession(id, 'same');
     expect(
-      await sqlError(client, `CALL store_refresh_token($1, 'same', now() + interval '1 day')`, [session]),
+      await sqlError(database(), `CALL store_refresh_token($1, 'same', now() + interval '1 day')`, [session]),
     ).toMatchObject({ code: '22023' });
   });
 });
@@ -419,7 +407,7 @@ describe('update_user_profile', () => {
 
   it('changes the given fields and leaves the others', async () => {
     const id = await createUser('profiled');
-    await client.query(`UPDATE users SET phone_number = '+1 555 0100' WHERE user_id = $1`, [id]);
+    await database().query(`UPDATE users SET phone_number = '+1 555 0100' WHERE user_id = $1`, [id]);
     expect(await call<UpdateResult>(`CALL update_user_profile($1, p_first_name => 'Renamed')`, [id])).toEqual(
       {
         p_success: true,
@@ -486,7 +474,7 @@ describe('soft_delete_user', () => {
     expect(await call('CALL soft_delete_user(gen_random_uuid())')).toEqual(notFound);
     const id = await createUser('deleted_twice');
     await call('CALL soft_delete_user($1)', [id]);
-    await client.query(`UPDATE users SET deleted_at = '2020-01-01T00:00:00Z' WHERE user_id = $1`, [id]);
+    await database().query(`UPDATE users SET deleted_at = '2020-01-01T00:00:00Z' WHERE user_id = $1`, [id]);
     expect(await call('CALL soft_delete_user($1, NULL, NULL)', [id])).toEqual(notFound);
     // The grace period keeps counting from the first deletion.
     expect(await one('SELECT deleted_at FROM users WHERE user_id = $1', [id])).toEqual({

@@ -8,28 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createDatabaseFromTemplate, migrate } from '../../../../packages/stack/src/migrate.js';
+import { dropDatabase, ensureDatabase } from '../../../../packages/stack/src/postgres.js';
 
 export function serverUrl(): string {
   const url = process.env.TEST_PG_SERVER_URL;
   if (!url)
     throw new Error('TEST_PG_SERVER_URL is not set: run these tests through `npm test` (Jest global setup)');
   return url;
-}
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: withDatabase(serverUrl(), 'postgres') });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 export interface TestDatabase {
@@ -49,11 +34,30 @@ export async function createTestDatabase(options: { migrated: boolean }): Promis
   if (options.migrated && template) {
     url = await createDatabaseFromTemplate(serverUrl(), name, template);
   } else {
-    await admin(`CREATE DATABASE ${name}`);
-    url = withDatabase(serverUrl(), name);
+    url = await ensureDatabase(serverUrl(), name);
     if (options.migrated) await migrate({ databaseUrl: url });
   }
-  return { name, url, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return { name, url, drop: () => dropDatabase(serverUrl(), name) };
+}
+
+/**
+ * A migrated database for this test file and one connection to it; every test runs in a
+ * transaction that is rolled back, so tests see only their own rows. Call at the top of a file.
+ */
+export function useMigratedDatabasePerTestTransaction(): (() => pg.Client) & { url(): string } {
+  let db: TestDatabase | undefined;
+  let client: pg.Client | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrated: true });
+    client = await connect(db.url);
+  });
+  afterAll(async () => {
+    await client?.end();
+    await db?.drop();
+  });
+  beforeEach(() => client!.query('BEGIN'));
+  afterEach(() => client!.query('ROLLBACK'));
+  return Object.assign(() => client!, { url: () => db!.url });
 }
 
 export async function connect(url: string): Promise<pg.Client> {
