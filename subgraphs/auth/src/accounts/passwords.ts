@@ -1,5 +1,6 @@
 import { badUserInput, unauthenticated, type Viewer } from '@social/kit';
 import type { User } from '../data/prisma.js';
+import { findLiveUserByEmail } from '../data/users.js';
 import { randomToken } from './crypto.js';
 import { revokeEverywhere, type AuthDeps, type RequestClient } from './deps.js';
 import { sendPasswordReset } from './mail.js';
@@ -23,9 +24,7 @@ export async function requestPasswordReset(
 ): Promise<boolean> {
   await deps.limits.passwordResetPerIp.consume(client.ip);
   const email = parseInput(emailSchema, rawEmail, 'email');
-  const user = await deps.prisma.user.findFirst({
-    where: { emailNormalized: email.toLowerCase(), isDeleted: false },
-  });
+  const user = await findLiveUserByEmail(deps.prisma, email);
   if (!user || user.accountStatus !== 'Active') return true;
   const token = randomToken();
   const ttl = deps.config.PASSWORD_RESET_TTL_SECONDS;

@@ -1,5 +1,6 @@
 import { badUserInput, conflict } from '@social/kit';
 import { enqueueEvent } from '../data/outbox.js';
+import { findLiveUserByEmail } from '../data/users.js';
 import { isUniqueViolation, type Db } from '../data/prisma.js';
 import type { User } from '../data/prisma.js';
 import { randomCode } from './crypto.js';
@@ -91,9 +92,7 @@ export async function verifyEmail(
   const input = parseInput(verifyEmailInput, rawInput, 'input');
   const invalid = () => badUserInput('Invalid verification code', 'input.code');
   const outcome = await deps.prisma.$transaction(async (tx) => {
-    const user = await tx.user.findFirst({
-      where: { emailNormalized: input.email.toLowerCase(), isDeleted: false },
-    });
+    const user = await findLiveUserByEmail(tx, input.email);
     if (!user || user.isEmailVerified) return { error: invalid() };
     const [pending] = await tx.$queryRaw<
       { id: string; code_hash: string; attempts: number; expires_at: Date }[]
@@ -139,10 +138,8 @@ export async function resendVerificationCode(
   await deps.limits.verificationPerIp.consume(client.ip);
   const email = parseInput(verifyEmailInput.shape.email, rawEmail, 'email');
   await deps.limits.verificationPerEmail.consume(email.toLowerCase());
-  const user = await deps.prisma.user.findFirst({
-    where: { emailNormalized: email.toLowerCase(), isDeleted: false, isEmailVerified: false },
-  });
-  if (!user) return true;
+  const user = await findLiveUserByEmail(deps.prisma, email);
+  if (!user || user.isEmailVerified) return true;
   const code = await deps.prisma.$transaction((tx) => replaceVerificationCode(deps, tx, user.id));
   await sendVerificationCode(
     deps.mailer,

@@ -88,8 +88,11 @@ export async function login(deps: AuthDeps, rawInput: unknown, client: RequestCl
       ${input.identifier}, NULL)`;
   if (!created) throw new Error('create_user_session returned no session');
   await deps.limits.loginPerIdentifier.reset(input.identifier.toLowerCase());
-  const session = await deps.prisma.userSession.findUniqueOrThrow({ where: { id: created.p_session_id } });
-  const fresh = await deps.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
+  // One read of the new session with the account as create_user_session left it (last login).
+  const { user: fresh, ...session } = await deps.prisma.userSession.findUniqueOrThrow({
+    where: { id: created.p_session_id },
+    include: { user: true },
+  });
   return issue(deps, fresh, session, refreshToken);
 }
 
