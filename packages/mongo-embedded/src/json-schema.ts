@@ -221,36 +221,39 @@ function checkString(schema: Doc, value: string, failures: Rule[]): void {
   }
 }
 
+/** minimum/maximum with their exclusive flags, reported the way MongoDB's errInfo does. */
+function checkBound(
+  schema: Doc,
+  keyword: 'minimum' | 'maximum',
+  exclusive: 'exclusiveMinimum' | 'exclusiveMaximum',
+  raw: unknown,
+  value: number,
+  failures: Rule[],
+): void {
+  if (schema[keyword] === undefined) return;
+  const bound = toNumber(schema[keyword]);
+  const strict = schema[exclusive] === true;
+  const ok =
+    keyword === 'minimum'
+      ? strict
+        ? value > bound
+        : value >= bound
+      : strict
+        ? value < bound
+        : value <= bound;
+  if (ok) return;
+  failures.push({
+    operatorName: keyword,
+    specifiedAs: { [keyword]: schema[keyword], ...(strict ? { [exclusive]: true } : {}) },
+    reason: 'comparison failed',
+    consideredValue: raw,
+  });
+}
+
 function checkNumber(schema: Doc, raw: unknown, failures: Rule[]): void {
   const value = toNumber(raw);
-  if (schema.minimum !== undefined) {
-    const min = toNumber(schema.minimum);
-    if (schema.exclusiveMinimum === true ? value <= min : value < min) {
-      failures.push({
-        operatorName: 'minimum',
-        specifiedAs: {
-          minimum: schema.minimum,
-          ...(schema.exclusiveMinimum === true ? { exclusiveMinimum: true } : {}),
-        },
-        reason: 'comparison failed',
-        consideredValue: raw,
-      });
-    }
-  }
-  if (schema.maximum !== undefined) {
-    const max = toNumber(schema.maximum);
-    if (schema.exclusiveMaximum === true ? value >= max : value > max) {
-      failures.push({
-        operatorName: 'maximum',
-        specifiedAs: {
-          maximum: schema.maximum,
-          ...(schema.exclusiveMaximum === true ? { exclusiveMaximum: true } : {}),
-        },
-        reason: 'comparison failed',
-        consideredValue: raw,
-      });
-    }
-  }
+  checkBound(schema, 'minimum', 'exclusiveMinimum', raw, value, failures);
+  checkBound(schema, 'maximum', 'exclusiveMaximum', raw, value, failures);
   if (schema.multipleOf !== undefined) {
     const m = toNumber(schema.multipleOf);
     if (m !== 0 && Math.abs(value / m - Math.round(value / m)) > 1e-9) {
