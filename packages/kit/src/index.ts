@@ -20,3 +20,6 @@ export * from './http.js';
 export * from './revocations.js';
 export * from './rate-limit.js';
 export * from './mailer.js';
+export * from './mongo-store.js';
+export * from './validation.js';
+export * from './relay.js';

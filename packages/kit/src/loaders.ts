@@ -46,4 +46,24 @@ export function createGroupLoader<K extends string | number, V>(
   );
 }
 
+/**
+ * A per-request loader over a batch function that already answers every key, in key order (e.g.
+ * the viewer's relation to each of a page of users, or Redis MGET).
+ */
+export function createOrderedLoader<K extends string | number, V>(
+  fetchMany: (keys: readonly K[]) => Promise<readonly V[]>,
+  options: { maxBatchSize?: number } = {},
+): DataLoader<K, V> {
+  return new DataLoader<K, V>(
+    async (keys) => {
+      const values = await fetchMany(keys);
+      if (values.length !== keys.length) {
+        throw new Error(`Batch answered ${values.length} values for ${keys.length} keys`);
+      }
+      return values;
+    },
+    { maxBatchSize: options.maxBatchSize ?? 500 },
+  );
+}
+
 export type { default as DataLoader } from 'dataloader';

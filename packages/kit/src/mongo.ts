@@ -18,6 +18,26 @@ export interface MongoConnectOptions {
   readonly clientOptions?: MongoClientOptions;
 }
 
+/** A command a service's MongoClient sent (driver command monitoring). */
+export interface MongoCommandEvent {
+  /** The connection's appName (the service name, e.g. `profile`). */
+  readonly appName: string;
+  readonly databaseName: string;
+  /** e.g. `find`, `insert`, `aggregate`, `hello`. */
+  readonly commandName: string;
+}
+
+const commandListeners = new Set<(event: MongoCommandEvent) => void>();
+
+/**
+ * Observes every command the clients made by {@link connectMongo} send, in this process: how tests
+ * and benchmarks count database round trips per request (DESIGN 10). Returns the unsubscribe.
+ */
+export function onMongoCommand(listener: (event: MongoCommandEvent) => void): () => void {
+  commandListeners.add(listener);
+  return () => commandListeners.delete(listener);
+}
+
 /** Redacts the password of a connection string for logs. */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
@@ -28,10 +48,17 @@ export function redactUrl(url: string): string {
  * fails at boot with a clear message instead of on the first request.
  */
 export async function connectMongo(options: MongoConnectOptions): Promise<MongoConnection> {
+  const appName = options.appName ?? options.dbName;
   const client = new MongoClient(options.url, {
-    appName: options.appName ?? options.dbName,
+    appName,
     serverSelectionTimeoutMS: 5_000,
+    monitorCommands: true,
     ...options.clientOptions,
+  });
+  client.on('commandStarted', (event) => {
+    if (commandListeners.size === 0) return;
+    const observed = { appName, databaseName: event.databaseName, commandName: event.commandName };
+    for (const listener of commandListeners) listener(observed);
   });
   try {
     await client.connect();

@@ -167,8 +167,11 @@ export interface SubgraphDefinition<TContext extends BaseContext, TDeps> {
   readonly connect?: (resources: SharedResources) => Promise<Connected<TDeps>>;
   /** Builds the context of a request or of one subscription event: per-request loaders go here. */
   readonly context: (base: BaseContext, deps: TDeps, resources: SharedResources) => TContext;
-  /** Extra HTTP routes next to `/graphql` (e.g. auth's `/.well-known/jwks.json`). */
-  readonly routes?: (app: Express, deps: TDeps, resources: SharedResources) => void;
+  /**
+   * Extra HTTP routes next to `/graphql` (e.g. auth's `/.well-known/jwks.json`). `server` is the
+   * service's server, not listening yet: for routes that need its address once it listens.
+   */
+  readonly routes?: (app: Express, deps: TDeps, resources: SharedResources, server: SubgraphServer) => void;
 }
 
 /**
@@ -192,7 +195,7 @@ export function defineSubgraph<TContext extends BaseContext, TDeps = undefined>(
       readiness: { ...resources.readiness, ...connected.readiness },
       context: (base) => definition.context(base, connected.deps, resources),
     });
-    definition.routes?.(server.app, connected.deps, resources);
+    definition.routes?.(server.app, connected.deps, resources, server);
     return { server, close: connected.close ?? (async () => undefined) };
   };
 }

@@ -1,4 +1,4 @@
-import { createBatchLoader, createGroupLoader } from '../src/loaders.js';
+import { createBatchLoader, createGroupLoader, createOrderedLoader } from '../src/loaders.js';
 
 test('one batch fetch serves every load of a tick, in key order, with null for missing keys', async () => {
   const calls: string[][] = [];
@@ -35,4 +35,18 @@ test('group loaders give every key its list, empty when nothing matched', async 
   expect(p2!.map((c) => c.text)).toEqual(['other']);
   expect(p3).toEqual([]);
   expect(fetches).toBe(1);
+});
+
+test('ordered loaders batch a tick into one call and refuse an answer of the wrong length', async () => {
+  const calls: string[][] = [];
+  const online = createOrderedLoader(async (ids: readonly string[]) => {
+    calls.push([...ids]);
+    return ids.map((id) => id.startsWith('on'));
+  });
+  await expect(Promise.all([online.load('on-1'), online.load('off-2')])).resolves.toEqual([true, false]);
+  expect(calls).toEqual([['on-1', 'off-2']]);
+  const broken = createOrderedLoader(async () => [true]);
+  await expect(Promise.all([broken.load('a'), broken.load('b')])).rejects.toThrow(
+    'Batch answered 1 values for 2 keys',
+  );
 });

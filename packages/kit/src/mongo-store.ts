@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import {
+  MongoServerError,
+  type ClientSession,
+  type Collection,
+  type Db,
+  type Document,
+  type IndexDescription,
+  type MongoClient,
+} from 'mongodb';
+import type { EventBus, EventEnvelope } from './event-bus.js';
+import type { Logger } from './logger.js';
+import { startRelayLoop } from './relay.js';
+
+/**
+ * The building blocks every Mongo-backed subgraph shares (DESIGN 2, 9): collections applied
+ * idempotently at start, transactions, a transactional outbox for the events a change produces,
+ * and exactly-once handling of at-least-once events.
+ */
+
+/** A collection as a service declares it: its `$jsonSchema` validator and every index. */
+export interface CollectionSpec {
+  readonly name: string;
+  /** A `{ $jsonSchema: ... }` validator (strict level, error action). */
+  readonly validator?: Document;
+  readonly indexes: readonly IndexDescription[];
+}
+
+/**
+ * Creates missing collections with their validators, updates the validator of existing ones
+ * (`collMod`) and creates missing indexes. Safe to run at every start and from several instances
+ * at once: creating what exists is a no-op.
+ */
+export async function ensureCollections(db: Db, specs: readonly CollectionSpec[]): Promise<void> {
+  const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+  for (const spec of specs) {
+    const validation = spec.validator
+      ? { validator: spec.validator, validationLevel: 'strict' as const, validationAction: 'error' as const }
+      : {};
+    if (!existing.has(spec.name)) {
+      try {
+        await db.createCollection(spec.name, validation);
+      } catch (error) {
+        // Another instance created it first (NamespaceExists): update its validator below.
+        if (!(error instanceof MongoServerError && error.code === 48)) throw error;
+        if (spec.validator) await db.command({ collMod: spec.name, ...validation });
+      }
+    } else if (spec.validator) {
+      await db.command({ collMod: spec.name, ...validation });
+    }
+    if (spec.indexes.length > 0) await db.collection(spec.name).createIndexes([...spec.indexes]);
+  }
+}
+
+/** Whether an error is MongoDB's duplicate key error (E11000). */
+export function isDuplicateKeyError(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === 11000;
+}
+
+/**
+ * Runs `fn` in a transaction, retried by the driver on transient errors (write conflicts) and
+ * unknown commit results; `fn` must therefore be safe to run more than once and must pass
+ * `session` to every operation.
+ */
+export async function withTransaction<T>(
+  client: MongoClient,
+  fn: (session: ClientSession) => Promise<T>,
+): Promise<T> {
+  return client.withSession((session) => session.withTransaction(fn));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transactional outbox
+
+interface OutboxDocument {
+  _id: string;
+  type: string;
+  data: unknown;
+  occurredAt: Date;
+  publishedAt: Date | null;
+  attempts: number;
+  lastError?: string;
+}
+
+export const OUTBOX_COLLECTION = 'event_outbox';
+/** Published outbox entries are kept this long for debugging, then removed by a TTL index. */
+const OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600;
+
+export const outboxCollection: CollectionSpec = {
+  name: OUTBOX_COLLECTION,
+  indexes: [
+    { key: { publishedAt: 1, occurredAt: 1, _id: 1 }, name: 'pending' },
+    {
+      key: { publishedAt: 1 },
+      name: 'published_ttl',
+      expireAfterSeconds: OUTBOX_RETENTION_SECONDS,
+      partialFilterExpression: { publishedAt: { $type: 'date' } },
+    },
+  ],
+};
+
+export interface MongoOutbox<TEvents extends object> {
+  /**
+   * Records an event in the transaction of the change it describes (pass that transaction's
+   * session), so the event exists exactly when the change does. Returns the event id.
+   */
+  enqueue<K extends keyof TEvents & string>(
+    session: ClientSession,
+    type: K,
+    data: TEvents[K],
+  ): Promise<string>;
+  /** Publishes what is pending now; call after a transaction that enqueued events committed. */
+  kick(): void;
+  /** One pass: publishes pending events in order; resolves with how many were published. */
+  drain(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const OUTBOX_BATCH = 100;
+
+/**
+ * The outbox of one producing service (DESIGN 9), the Mongo twin of auth's Postgres outbox. The
+ * relay publishes pending entries in order and marks them published; after a crash between
+ * publishing and marking, the entry is published again with the same id, which consumers
+ * deduplicate on (at-least-once). Several instances may relay at once: an entry can then be
+ * published twice, never lost.
+ */
+export function createMongoOutbox<TEvents extends object>(options: {
+  db: Db;
+  events: EventBus;
+  producer: string;
+  logger: Logger;
+  /** How often pending entries are looked for without a kick (crash recovery), in ms. */
+  pollMs?: number;
+}): MongoOutbox<TEvents> {
+  const { events, producer } = options;
+  const outbox: Collection<OutboxDocument> = options.db.collection<OutboxDocument>(OUTBOX_COLLECTION);
+  const logger = options.logger.child({ component: 'outbox-relay', producer });
+
+  async function pass(): Promise<number> {
+    let published = 0;
+    for (;;) {
+      const batch = await outbox
+        .find({ publishedAt: null })
+        .sort({ occurredAt: 1, _id: 1 })
+        .limit(OUTBOX_BATCH)
+        .toArray();
+      for (const entry of batch) {
+        try {
+          await events.publish(producer, entry.type, entry.data, { id: entry._id });
+        } catch (error) {
+          await outbox.updateOne(
+            { _id: entry._id },
+            { $inc: { attempts: 1 }, $set: { lastError: (error as Error).message } },
+          );
+          logger.warn({ err: error, eventId: entry._id }, 'event publish failed; will retry');
+          return published;
+        }
+        await outbox.updateOne(
+          { _id: entry._id },
+          { $set: { publishedAt: new Date() }, $inc: { attempts: 1 } },
+        );
+        published += 1;
+      }
+      if (batch.length < OUTBOX_BATCH || loop.stopped) return published;
+    }
+  }
+  const loop = startRelayLoop({ pass, pollMs: options.pollMs ?? 2_000, logger });
+
+  return {
+    async enqueue(session, type, data) {
+      const id = randomUUID();
+      await outbox.insertOne(
+        { _id: id, type, data, occurredAt: new Date(), publishedAt: null, attempts: 0 },
+        { session },
+      );
+      return id;
+    },
+    kick: loop.kick,
+    drain: loop.drain,
+    stop: loop.stop,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exactly-once handling of at-least-once events
+
+export const PROCESSED_EVENTS_COLLECTION = 'processed_events';
+/** Longer than any redelivery of the event bus (retries happen within minutes). */
+const PROCESSED_RETENTION_SECONDS = 30 * 24 * 3600;
+
+export const processedEventsCollection: CollectionSpec = {
+  name: PROCESSED_EVENTS_COLLECTION,
+  indexes: [
+    { key: { processedAt: 1 }, name: 'processed_ttl', expireAfterSeconds: PROCESSED_RETENTION_SECONDS },
+  ],
+};
+
+/**
+ * Handles an event at most once per consuming service: the event id is recorded in the same
+ * transaction as the handler's writes, so a redelivered event (at-least-once bus) finds it and is
+ * skipped, and a handler that fails leaves no trace and is retried. Resolves with whether the
+ * handler ran.
+ */
+export async function handleEventOnce(
+  client: MongoClient,
+  db: Db,
+  event: EventEnvelope,
+  handler: (session: ClientSession) => Promise<void>,
+): Promise<boolean> {
+  const processed = db.collection<{ _id: string; type: string; processedAt: Date }>(
+    PROCESSED_EVENTS_COLLECTION,
+  );
+  const key = `${event.producer}:${event.id}`;
+  if (await processed.findOne({ _id: key }, { projection: { _id: 1 } })) return false;
+  try {
+    await withTransaction(client, async (session) => {
+      await processed.insertOne({ _id: key, type: event.type, processedAt: new Date() }, { session });
+      await handler(session);
+    });
+    return true;
+  } catch (error) {
+    // Another consumer handled it concurrently (its id committed first).
+    if (isDuplicateKeyError(error)) return false;
+    throw error;
+  }
+}

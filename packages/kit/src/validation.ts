@@ -1,0 +1,14 @@
+import type { z } from 'zod';
+import { badUserInput } from './errors.js';
+
+/**
+ * Parses `value` with `schema` (one schema per input type, STYLE 9) or throws BAD_USER_INPUT naming
+ * the first offending field (`input.fileName`), before any database work.
+ */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, path: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = [path, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
+  throw badUserInput(`${field} ${issue?.message ?? 'is invalid'}`, field);
+}
