@@ -18,6 +18,8 @@ export interface AccountSnapshot {
   readonly email: string;
   readonly firstName: string;
   readonly lastName: string;
+  /** Null when the user gave none; profile shows it per its showPhoneNumber setting. */
+  readonly phoneNumber: string | null;
   readonly role: RoleName;
 }
 

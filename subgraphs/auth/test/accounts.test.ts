@@ -89,6 +89,7 @@ test('registration publishes UserRegistered through the outbox', async () => {
       email: account.email,
       firstName: 'Grace',
       lastName: 'Hopper',
+      phoneNumber: null,
       role: 'USER',
     },
   });

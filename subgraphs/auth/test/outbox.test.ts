@@ -46,6 +46,7 @@ const snapshot = (userId: string) => ({
   email: 'crash@example.com',
   firstName: 'C',
   lastName: 'T',
+  phoneNumber: null,
   role: 'USER' as const,
   createdAt: new Date().toISOString(),
 });

@@ -30,6 +30,7 @@ function snapshot(user: User) {
     email: user.email,
     firstName: user.firstName,
     lastName: user.lastName,
+    phoneNumber: user.phoneNumber,
     role: roleName(user.role),
   };
 }

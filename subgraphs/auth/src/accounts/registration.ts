@@ -44,6 +44,7 @@ export async function register(
         email: created.email,
         firstName: created.firstName,
         lastName: created.lastName,
+        phoneNumber: created.phoneNumber,
         role: roleName(created.role),
         createdAt: created.createdAt.toISOString(),
       });

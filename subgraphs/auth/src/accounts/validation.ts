@@ -68,17 +68,8 @@ export const changeEmailInput = z.object({ newEmail: email, currentPassword: pas
 export const resetToken = z.string().min(1, 'must not be empty').max(200, 'is not a valid reset token');
 export { passwordBytes as password };
 
-/**
- * Parses `value` with `schema` or throws BAD_USER_INPUT naming the first offending field
- * (`input.email`), before any database work.
- */
-export function parseInput<T extends z.ZodType>(schema: T, value: unknown, path: string): z.infer<T> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = [path, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
-  throw badUserInput(`${field} ${issue?.message ?? 'is invalid'}`, field);
-}
+/** Inputs are parsed with the kit's parseInput (BAD_USER_INPUT naming the first bad field). */
+export { parseInput } from '@social/kit';
 
 const zxcvbn = new ZxcvbnFactory({ dictionary: { ...common.dictionary }, graphs: common.adjacencyGraphs });
 

@@ -1,4 +1,4 @@
-import type { EventBus, Logger } from '@social/kit';
+import { startRelayLoop, type EventBus, type Logger, type RelayLoop } from '@social/kit';
 import { randomUUID } from 'node:crypto';
 import { PRODUCER, type AuthEventMap } from '../events.js';
 import type { Db, PrismaClient } from './prisma.js';
@@ -18,13 +18,8 @@ export async function enqueueEvent<K extends keyof AuthEventMap>(
   await db.eventOutbox.create({ data: { id: randomUUID(), type, payload: data as object } });
 }
 
-export interface OutboxRelay {
-  /** Publishes what is pending now (called after a commit that enqueued events). */
-  kick(): void;
-  /** One pass: publishes pending events in order; resolves with how many were published. */
-  drain(): Promise<number>;
-  stop(): Promise<void>;
-}
+/** Publishes pending events: kick() after a commit that enqueued some, drain() to wait for them. */
+export type OutboxRelay = RelayLoop;
 
 const BATCH = 100;
 
@@ -36,9 +31,6 @@ export function startOutboxRelay(options: {
 }): OutboxRelay {
   const { prisma, events } = options;
   const logger = options.logger.child({ component: 'outbox-relay' });
-  let running: Promise<number> | undefined;
-  let again = false;
-  let stopped = false;
 
   async function pass(): Promise<number> {
     let published = 0;
@@ -76,39 +68,5 @@ export function startOutboxRelay(options: {
     }
   }
 
-  function drain(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      let total = 0;
-      do {
-        again = false;
-        total += await pass();
-      } while (again && !stopped);
-      return total;
-    })().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
-
-  const kick = () => {
-    if (stopped) return;
-    drain().catch((error: unknown) => logger.error({ err: error }, 'outbox relay pass failed'));
-  };
-  const timer = setInterval(kick, options.pollMs);
-  timer.unref();
-  kick();
-
-  return {
-    kick,
-    drain,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running?.catch(() => undefined);
-    },
-  };
+  return startRelayLoop({ pass, pollMs: options.pollMs, logger });
 }
