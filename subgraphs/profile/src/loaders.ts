@@ -1,11 +1,94 @@
+import { createBatchLoader, createOrderedLoader, type DataLoader, type Viewer } from '@social/kit';
+import type { ProfileDocument } from './data/collections.js';
+import type { ProfileStore } from './data/store.js';
+import { createGraphLoaders, type GraphLoaders } from './graph-loaders.js';
+import { NO_RELATION, type Relation } from './privacy.js';
+import type { PresenceStore } from './presence.js';
+
 /**
  * Per-request DataLoaders of the profile subgraph (DESIGN 10): built in the context factory for
- * every request and every subscription event. The Profile subgraph issue adds the
- * loaders its resolvers need; every entity and foreign-key lookup goes through one of them.
+ * every request. Resolving a page of N users costs one `$in` query per collection involved, not N.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface Loaders {}
+export interface Loaders {
+  /** Profiles by user id (hidden ones included: callers apply privacy.ts). */
+  readonly profile: DataLoader<string, ProfileDocument | null>;
+  /** The viewer's relation to users by id (NO_RELATION for anonymous viewers). */
+  readonly relation: DataLoader<string, Relation>;
+  /** Live online state by user id. */
+  readonly online: DataLoader<string, boolean>;
+  /** The social graph: friend requests, pages of friends / followers, mutual friend counts. */
+  readonly graph: GraphLoaders;
+}
 
-export function createLoaders(): Loaders {
-  return {};
+export function createLoaders(store: ProfileStore, presence: PresenceStore, viewer: Viewer | null): Loaders {
+  return {
+    profile: createBatchLoader<string, ProfileDocument>(
+      (ids) => store.profiles.find({ _id: { $in: [...ids] } }).toArray(),
+      (profile) => profile._id,
+    ),
+    relation: createOrderedLoader<string, Relation>(async (ids) =>
+      viewer ? loadRelations(store, viewer.id, ids) : ids.map(() => NO_RELATION),
+    ),
+    online: createOrderedLoader<string, boolean>((ids) => presence.areOnline(ids)),
+    graph: createGraphLoaders(store, viewer),
+  };
+}
+
+/** The viewer's relation to each of `ids`: one query per edge collection, whatever the count. */
+async function loadRelations(
+  store: ProfileStore,
+  viewerId: string,
+  ids: readonly string[],
+): Promise<Relation[]> {
+  const others = ids.filter((id) => id !== viewerId);
+  if (others.length === 0) return ids.map(() => ({ ...NO_RELATION, self: true }));
+  const [friendships, blocks, follows, requests] = await Promise.all([
+    store.friendships
+      .find({ userId: viewerId, friendId: { $in: others } }, { projection: { friendId: 1 } })
+      .toArray(),
+    store.blocks
+      .find({
+        $or: [
+          { blockerId: viewerId, blockedId: { $in: others } },
+          { blockedId: viewerId, blockerId: { $in: others } },
+        ],
+      })
+      .toArray(),
+    store.follows
+      .find({
+        $or: [
+          { followerId: viewerId, followeeId: { $in: others } },
+          { followeeId: viewerId, followerId: { $in: others } },
+        ],
+      })
+      .toArray(),
+    store.friendRequests
+      .find({
+        status: 'Pending',
+        expiresAt: { $gt: new Date() },
+        $or: [
+          { senderId: viewerId, receiverId: { $in: others } },
+          { receiverId: viewerId, senderId: { $in: others } },
+        ],
+      })
+      .toArray(),
+  ]);
+  const friends = new Set(friendships.map((f) => f.friendId));
+  return ids.map((id) => {
+    if (id === viewerId) return { ...NO_RELATION, self: true };
+    return {
+      self: false,
+      friends: friends.has(id),
+      viewerBlocked: blocks.some((b) => b.blockerId === viewerId && b.blockedId === id),
+      blockedViewer: blocks.some((b) => b.blockerId === id && b.blockedId === viewerId),
+      viewerFollows: follows.some((f) => f.followerId === viewerId && f.followeeId === id),
+      followsViewer: follows.some((f) => f.followerId === id && f.followeeId === viewerId),
+      pendingRequest:
+        requests.find(
+          (r) =>
+            (r.senderId === viewerId && r.receiverId === id) ||
+            (r.senderId === id && r.receiverId === viewerId),
+        ) ?? null,
+    };
+  });
 }

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Settings of the profile service (parsed once at start; defaults are the seed's). */
+export const profileConfigSchema = z.object({
+  MONGO_URL: z.string({ message: 'MONGO_URL must be the MongoDB URL of the profile database' }).min(1),
+  /** Friend requests are deleted this long after they were sent (seed 002: 30 days). */
+  FRIEND_REQUEST_TTL_SECONDS: positive(30 * 24 * 3600),
+  /** Activities are deleted this long after they happened (seed 002: 90 days). */
+  ACTIVITY_TTL_SECONDS: positive(90 * 24 * 3600),
+  /** A presence heartbeat keeps a user online this long (seed 001: 5 minutes). */
+  PRESENCE_TTL_SECONDS: positive(5 * 60),
+  /** How often users whose heartbeat lapsed are marked offline (and PresenceChanged sent). */
+  PRESENCE_SWEEP_MS: positive(15_000),
+  /** Upper bound of one user's friends, so graph queries stay bounded (Facebook's is 5000). */
+  MAX_FRIENDS: positive(5000),
+  /**
+   * How long updateProfile waits for media's MediaUploaded/MediaProcessed event about a file it
+   * has not heard of yet (a client that sets an avatar right after uploading it races the event).
+   */
+  MEDIA_EVENT_WAIT_MS: z.coerce.number().int().min(0).default(3_000),
+  /** How often the outbox relay looks for events it was not told about (crash recovery). */
+  OUTBOX_POLL_MS: positive(1_000),
+});
+
+export type ProfileConfig = z.infer<typeof profileConfigSchema>;

@@ -1,0 +1,304 @@
+import { handleEventOnce, type EventBus, type EventEnvelope, type EventSubscription } from '@social/kit';
+import type { ClientSession } from 'mongodb';
+import { z } from 'zod';
+import type { ProfileDocument } from './data/collections.js';
+import { removeUserFromGraph } from './data/graph.js';
+import { mergeMediaRef, profileImageUrl, usableAsProfileImage, type MediaStatus } from './data/media-refs.js';
+import {
+  defaultDisplayName,
+  findProfile,
+  insertProfileIfAbsent,
+  newProfile,
+  profileUsingMedia,
+  releaseUsername,
+  updateProfileDocument,
+  type AccountFields,
+} from './data/profiles.js';
+import type { ProfileDeps } from './deps.js';
+import { identityOf, notificationSnapshot, privacySnapshot } from './snapshots.js';
+
+/**
+ * What the profile service does with other services' events (DESIGN 9). Every event is handled
+ * exactly once (kit `handleEventOnce`: its id is recorded in the transaction of its effects), so
+ * the bus's redeliveries change nothing; the events the handling produces go through the outbox
+ * in the same transaction.
+ */
+
+const GROUP = 'profile';
+const AUTH_TYPES = ['UserRegistered', 'UserUpdated', 'UserDeleted', 'UserStatusChanged'] as const;
+const MEDIA_TYPES = ['MediaUploaded', 'MediaProcessed', 'MediaUpdated', 'MediaDeleted'] as const;
+
+// Payloads are checked: an event this service cannot read fails loudly (retried, then
+// dead-lettered) instead of writing half a profile.
+const account = z.object({
+  userId: z.string().min(1),
+  username: z.string().min(1),
+  email: z.string().min(1),
+  firstName: z.string(),
+  lastName: z.string(),
+  phoneNumber: z.string().nullish(),
+});
+const userRegistered = account.extend({ createdAt: z.string().optional() });
+const userDeleted = z.object({ userId: z.string().min(1), deletedAt: z.string().optional() });
+const userStatusChanged = z.object({
+  userId: z.string().min(1),
+  status: z.enum(['ACTIVE', 'INACTIVE', 'SUSPENDED', 'DELETED']),
+});
+const mediaFacts = z.object({
+  mediaId: z.string().min(1),
+  ownerId: z.string().min(1),
+  fileType: z.string().nullish(),
+  mimeType: z.string().nullish(),
+  isPublic: z.boolean().nullish(),
+  url: z.string().nullish(),
+  webUrl: z.string().nullish(),
+  thumbnailUrl: z.string().nullish(),
+});
+const mediaProcessed = mediaFacts.extend({ status: z.enum(['COMPLETED', 'FAILED']) });
+
+export async function startConsumers(
+  deps: ProfileDeps,
+  events: EventBus,
+): Promise<{ stop(): Promise<void> }> {
+  const { store, logger } = deps;
+  const handle = (event: EventEnvelope, handler: (session: ClientSession) => Promise<void>) =>
+    handleEventOnce(store.mongo.client, store.mongo.db, event, handler).then((handled) => {
+      if (handled) store.outbox.kick();
+      else logger.debug({ eventId: event.id, type: event.type }, 'event already handled; skipped');
+    });
+
+  const subscriptions: EventSubscription[] = [];
+  try {
+    subscriptions.push(
+      await events.subscribe(
+        'auth',
+        GROUP,
+        (event) => handle(event, (session) => handleAuthEvent(deps, session, event)),
+        { types: AUTH_TYPES },
+      ),
+    );
+    subscriptions.push(
+      await events.subscribe(
+        'media',
+        GROUP,
+        (event) => handle(event, (session) => handleMediaEvent(deps, session, event)),
+        { types: MEDIA_TYPES },
+      ),
+    );
+  } catch (error) {
+    await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+    throw error;
+  }
+  return {
+    async stop() {
+      await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+    },
+  };
+}
+
+// -- auth ---------------------------------------------------------------------------------------
+
+async function handleAuthEvent(
+  deps: ProfileDeps,
+  session: ClientSession,
+  event: EventEnvelope,
+): Promise<void> {
+  switch (event.type) {
+    case 'UserRegistered': {
+      const data = userRegistered.parse(event.data);
+      await ensureProfile(deps, session, toAccount(data), new Date(data.createdAt ?? event.occurredAt));
+      return;
+    }
+    case 'UserUpdated':
+      await syncAccount(deps, session, toAccount(account.parse(event.data)), new Date(event.occurredAt));
+      return;
+    case 'UserDeleted': {
+      const data = userDeleted.parse(event.data);
+      await hideDeletedUser(deps, session, data.userId, new Date(data.deletedAt ?? event.occurredAt));
+      return;
+    }
+    case 'UserStatusChanged': {
+      const data = userStatusChanged.parse(event.data);
+      const profile = await findProfile(deps.store, data.userId, session);
+      if (!profile) {
+        deps.logger.warn({ userId: data.userId }, 'UserStatusChanged for a user without a profile; ignored');
+        return;
+      }
+      // Suspended accounts disappear from every viewer but staff; deactivated ones stay visible.
+      await updateProfileDocument(deps.store, session, data.userId, {
+        $set: {
+          isActive: data.status === 'ACTIVE' || data.status === 'INACTIVE',
+          accountStatus: data.status,
+        },
+      });
+      return;
+    }
+  }
+}
+
+function toAccount(data: z.infer<typeof account>): AccountFields {
+  return { ...data, phoneNumber: data.phoneNumber ?? null };
+}
+
+/** Creates the profile unless it exists, announcing it with ProfileCreated. */
+async function ensureProfile(
+  deps: ProfileDeps,
+  session: ClientSession,
+  fields: AccountFields,
+  createdAt: Date,
+): Promise<ProfileDocument | null> {
+  const profile = newProfile(fields, createdAt);
+  if (!(await insertProfileIfAbsent(deps.store, session, profile))) return null;
+  await deps.store.outbox.enqueue(session, 'ProfileCreated', {
+    ...identityOf(profile),
+    privacySettings: privacySnapshot(profile.privacySettings),
+    notificationSettings: notificationSnapshot(profile.notificationSettings),
+    createdAt: profile.createdAt.toISOString(),
+  });
+  return profile;
+}
+
+/**
+ * Copies auth's account fields. A display name still at its default ("first last") follows the
+ * new names; one the user chose stays. An update for a user without a profile (its
+ * UserRegistered not handled yet) creates the profile from the update, which carries the whole
+ * account.
+ */
+async function syncAccount(
+  deps: ProfileDeps,
+  session: ClientSession,
+  fields: AccountFields,
+  occurredAt: Date,
+): Promise<void> {
+  const { store } = deps;
+  const current = await findProfile(store, fields.userId, session);
+  if (!current) {
+    await ensureProfile(deps, session, fields, occurredAt);
+    return;
+  }
+  const set: Partial<ProfileDocument> = {};
+  const changed: string[] = [];
+  if (fields.username !== current.username) {
+    if (fields.username.toLowerCase() !== current.usernameLower) {
+      await releaseUsername(store, session, fields.username, current._id);
+    }
+    set.username = fields.username;
+    set.usernameLower = fields.username.toLowerCase();
+    changed.push('username');
+  }
+  if (fields.firstName !== current.firstName) {
+    set.firstName = fields.firstName;
+    changed.push('firstName');
+  }
+  if (fields.lastName !== current.lastName) {
+    set.lastName = fields.lastName;
+    changed.push('lastName');
+  }
+  const followsNames = current.displayName === defaultDisplayName(current.firstName, current.lastName);
+  const displayName = defaultDisplayName(fields.firstName, fields.lastName);
+  if (followsNames && displayName !== current.displayName) {
+    set.displayName = displayName;
+    changed.push('displayName');
+  }
+  if (fields.email !== current.email) {
+    set.email = fields.email;
+    changed.push('contactEmail');
+  }
+  if (fields.phoneNumber !== current.phoneNumber) {
+    set.phoneNumber = fields.phoneNumber;
+    changed.push('phoneNumber');
+  }
+  if (changed.length === 0) return;
+  const updated = await updateProfileDocument(store, session, current._id, { $set: set });
+  if (updated) await store.outbox.enqueue(session, 'ProfileUpdated', { ...identityOf(updated), changed });
+}
+
+/** Hides the profile from everyone but staff and takes the user out of every other user's graph. */
+async function hideDeletedUser(
+  deps: ProfileDeps,
+  session: ClientSession,
+  userId: string,
+  deletedAt: Date,
+): Promise<void> {
+  const profile = await findProfile(deps.store, userId, session);
+  if (!profile) {
+    deps.logger.warn({ userId }, 'UserDeleted for a user without a profile; ignored');
+    return;
+  }
+  if (!profile.isDeleted) {
+    await updateProfileDocument(deps.store, session, userId, {
+      $set: { isDeleted: true, deletedAt, accountStatus: 'DELETED' },
+    });
+  }
+  await removeUserFromGraph(deps.store, session, userId);
+}
+
+// -- media --------------------------------------------------------------------------------------
+
+async function handleMediaEvent(
+  deps: ProfileDeps,
+  session: ClientSession,
+  event: EventEnvelope,
+): Promise<void> {
+  const { store } = deps;
+  let status: MediaStatus;
+  let authoritative = true;
+  let facts: z.infer<typeof mediaFacts>;
+  switch (event.type) {
+    case 'MediaUploaded':
+      facts = mediaFacts.parse(event.data);
+      status = 'UPLOADED';
+      authoritative = false;
+      break;
+    case 'MediaProcessed': {
+      const data = mediaProcessed.parse(event.data);
+      facts = data;
+      status = data.status;
+      break;
+    }
+    case 'MediaUpdated':
+      // Only visibility matters here; the lowest status keeps whatever is known.
+      facts = mediaFacts.pick({ mediaId: true, ownerId: true, isPublic: true }).parse(event.data);
+      status = 'UPLOADED';
+      break;
+    case 'MediaDeleted':
+      facts = mediaFacts.pick({ mediaId: true, ownerId: true }).parse(event.data);
+      status = 'DELETED';
+      break;
+    default:
+      return;
+  }
+  const ref = await mergeMediaRef(store, session, facts, status, authoritative);
+
+  // The owner's avatar or cover follows its file: the processed web URL once there is one, and
+  // nothing once the file is deleted, failed or no longer public (its URL would stop working).
+  const profile = await profileUsingMedia(store, session, ref.ownerId, ref._id);
+  if (!profile) return;
+  const usable = usableAsProfileImage(ref, profile._id);
+  const url = usable ? profileImageUrl(ref) : null;
+  const set: Partial<ProfileDocument> = {};
+  const changed: string[] = [];
+  if (profile.avatarMediaId === ref._id) {
+    if (!usable) {
+      set.avatarMediaId = null;
+      changed.push('avatar');
+    }
+    if (url !== profile.avatarUrl) {
+      set.avatarUrl = url;
+      changed.push('avatarUrl');
+    }
+  }
+  if (profile.coverImageMediaId === ref._id) {
+    if (!usable) {
+      set.coverImageMediaId = null;
+      changed.push('coverImage');
+    }
+    if (url !== profile.coverImageUrl) {
+      set.coverImageUrl = url;
+      changed.push('coverImageUrl');
+    }
+  }
+  if (changed.length === 0) return;
+  const updated = await updateProfileDocument(store, session, profile._id, { $set: set });
+  if (updated) await store.outbox.enqueue(session, 'ProfileUpdated', { ...identityOf(updated), changed });
+}

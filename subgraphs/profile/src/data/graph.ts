@@ -1,0 +1,614 @@
+import { badUserInput, conflict, forbidden, isDuplicateKeyError, notFound } from '@social/kit';
+import type { ClientSession } from 'mongodb';
+import { randomUUID } from 'node:crypto';
+import type { EdgeRemovalReason } from '../events.js';
+import { UUID } from '../validation.js';
+import { recordActivity } from './activities.js';
+import type { FriendRequestDocument, ProfileDocument } from './collections.js';
+import type { ProfileStore } from './store.js';
+
+/**
+ * The social graph (friendships, follows, blocks, friend requests): every change runs in one
+ * transaction with its counters and events.
+ *
+ * Counters (`statistics.friendsCount / followersCount / followingCount`) change with `$inc` in the
+ * transaction of the edge insert or delete, and only when that insert or delete happened: a
+ * follow that already exists or an unfollow of nothing changes nothing. Edge inserts also write
+ * both profiles (`$inc`), so concurrent changes around one user serialise on write conflicts
+ * (retried by the driver) and the counts stay equal to the number of edges.
+ *
+ * Blocks are checked by follow and sendFriendRequest inside their transaction, and block removes
+ * the edges inside its own. Transactions read committed data, so a follow and a block racing each
+ * other could each miss the other's uncommitted write; both therefore look again after their
+ * commit (each writes, then reads what the other writes), and whichever comes second cleans up.
+ */
+
+/** At most this many characters in a friend request's message (seed 002). */
+export const FRIEND_REQUEST_MESSAGE_MAX = 200;
+
+type Session = ClientSession;
+
+const iso = (date: Date) => date.toISOString();
+
+/** A user id argument: a UUID, else BAD_USER_INPUT before any database work. */
+export function checkUserId(id: string, field = 'userId'): string {
+  if (!UUID.test(id)) throw badUserInput(`${field} must be a user id`, field);
+  return id;
+}
+
+/** Deleted or suspended: gone for everyone but staff. */
+export function isHidden(profile: ProfileDocument): boolean {
+  return profile.isDeleted || !profile.isActive;
+}
+
+/**
+ * A graph transaction. A unique-key violation inside a transaction (two transactions inserting the
+ * same edge, the second after the first committed) aborts it without the driver's retry label;
+ * running it again sees the committed edge and takes the idempotent path.
+ */
+async function graphTransaction<T>(store: ProfileStore, fn: (session: Session) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await store.transaction(fn);
+    } catch (error) {
+      if (attempt >= 3 || !isDuplicateKeyError(error)) throw error;
+    }
+  }
+}
+
+async function profilesOf(store: ProfileStore, session: Session, ...ids: string[]) {
+  const found = await store.profiles.find({ _id: { $in: ids } }, { session }).toArray();
+  return ids.map((id) => found.find((profile) => profile._id === id) ?? null);
+}
+
+/** The user `id` as others may act on them: an existing, visible profile, else NOT_FOUND. */
+function visibleTarget(profile: ProfileDocument | null, id: string): ProfileDocument {
+  if (!profile || isHidden(profile)) throw notFound('User', id);
+  return profile;
+}
+
+function ownProfile(profile: ProfileDocument | null, id: string): ProfileDocument {
+  if (!profile) throw notFound('User', id);
+  return profile;
+}
+
+export async function blockedEitherWay(
+  store: ProfileStore,
+  a: string,
+  b: string,
+  session?: Session,
+): Promise<boolean> {
+  const block = await store.blocks.findOne(
+    {
+      $or: [
+        { blockerId: a, blockedId: b },
+        { blockerId: b, blockedId: a },
+      ],
+    },
+    { session, projection: { _id: 1 } },
+  );
+  return block !== null;
+}
+
+async function areFriends(store: ProfileStore, session: Session, a: string, b: string): Promise<boolean> {
+  return (
+    (await store.friendships.findOne({ userId: a, friendId: b }, { session, projection: { _id: 1 } })) !==
+    null
+  );
+}
+
+function incCounter(
+  store: ProfileStore,
+  session: Session,
+  userIds: string | string[],
+  counter: 'friendsCount' | 'followersCount' | 'followingCount',
+  by: number,
+) {
+  const ids = Array.isArray(userIds) ? userIds : [userIds];
+  if (ids.length === 0) return Promise.resolve();
+  return store.profiles.updateMany(
+    { _id: { $in: ids } },
+    { $inc: { [`statistics.${counter}`]: by } },
+    { session },
+  );
+}
+
+const displayNameOf = (profile: ProfileDocument) => profile.displayName || profile.username;
+
+// -- Edge primitives (inside a transaction) -----------------------------------------------------
+
+/** Inserts the follow edge unless it exists; counters and UserFollowed only when it was new. */
+async function addFollow(store: ProfileStore, session: Session, followerId: string, followeeId: string) {
+  const existing = await store.follows.findOne(
+    { followerId, followeeId },
+    { session, projection: { _id: 1 } },
+  );
+  if (existing) return false;
+  const now = new Date();
+  await store.follows.insertOne({ _id: randomUUID(), followerId, followeeId, createdAt: now }, { session });
+  await incCounter(store, session, followerId, 'followingCount', 1);
+  await incCounter(store, session, followeeId, 'followersCount', 1);
+  await store.outbox.enqueue(session, 'UserFollowed', { followerId, followeeId, followedAt: iso(now) });
+  return true;
+}
+
+/** Deletes the follow edge if it exists; counters and UserUnfollowed only when it did. */
+async function removeFollow(
+  store: ProfileStore,
+  session: Session,
+  followerId: string,
+  followeeId: string,
+  reason: EdgeRemovalReason,
+) {
+  const { deletedCount } = await store.follows.deleteOne({ followerId, followeeId }, { session });
+  if (deletedCount === 0) return false;
+  await incCounter(store, session, followerId, 'followingCount', -1);
+  await incCounter(store, session, followeeId, 'followersCount', -1);
+  await store.outbox.enqueue(session, 'UserUnfollowed', { followerId, followeeId, reason });
+  return true;
+}
+
+/** Inserts both sides of a friendship unless it exists; counters only when it was new. */
+async function addFriendship(store: ProfileStore, session: Session, a: string, b: string, since: Date) {
+  if (await areFriends(store, session, a, b)) return false;
+  await store.friendships.insertMany(
+    [
+      { _id: randomUUID(), userId: a, friendId: b, createdAt: since },
+      { _id: randomUUID(), userId: b, friendId: a, createdAt: since },
+    ],
+    { session },
+  );
+  await incCounter(store, session, [a, b], 'friendsCount', 1);
+  return true;
+}
+
+/** Deletes both sides of a friendship; each side's counter only when that side existed. */
+async function removeFriendship(
+  store: ProfileStore,
+  session: Session,
+  userId: string,
+  friendId: string,
+  reason: EdgeRemovalReason,
+) {
+  const mine = await store.friendships.deleteOne({ userId, friendId }, { session });
+  const theirs = await store.friendships.deleteOne({ userId: friendId, friendId: userId }, { session });
+  if (mine.deletedCount > 0) await incCounter(store, session, userId, 'friendsCount', -1);
+  if (theirs.deletedCount > 0) await incCounter(store, session, friendId, 'friendsCount', -1);
+  if (mine.deletedCount === 0 && theirs.deletedCount === 0) return false;
+  await store.outbox.enqueue(session, 'FriendRemoved', { userId, friendId, reason });
+  return true;
+}
+
+/** Cancels the pending requests between two users (either direction), with their events. */
+async function cancelPendingBetween(store: ProfileStore, session: Session, a: string, b: string) {
+  const pending = await store.friendRequests
+    .find(
+      {
+        status: 'Pending',
+        $or: [
+          { senderId: a, receiverId: b },
+          { senderId: b, receiverId: a },
+        ],
+      },
+      { session },
+    )
+    .toArray();
+  const now = new Date();
+  for (const request of pending) {
+    await store.friendRequests.updateOne(
+      { _id: request._id, status: 'Pending' },
+      { $set: { status: 'Cancelled', respondedAt: now, updatedAt: now } },
+      { session },
+    );
+    await store.outbox.enqueue(session, 'FriendRequestClosed', {
+      requestId: request._id,
+      senderId: request.senderId,
+      receiverId: request.receiverId,
+      status: 'CANCELLED',
+    });
+  }
+}
+
+/** Removes every edge between two users (a block): friendship, follows, pending requests. */
+async function removeEdgesBetween(
+  store: ProfileStore,
+  session: Session,
+  blockerId: string,
+  blockedId: string,
+) {
+  await removeFriendship(store, session, blockerId, blockedId, 'BLOCKED');
+  await removeFollow(store, session, blockerId, blockedId, 'BLOCKED');
+  await removeFollow(store, session, blockedId, blockerId, 'BLOCKED');
+  await cancelPendingBetween(store, session, blockerId, blockedId);
+}
+
+/** Number of friends `a` and `b` have in common (both lists are bounded by MAX_FRIENDS). */
+async function countMutualFriends(store: ProfileStore, session: Session, a: string, b: string) {
+  const friendsOfB = await store.friendships
+    .find({ userId: b }, { session, projection: { friendId: 1 } })
+    .limit(store.config.MAX_FRIENDS)
+    .toArray();
+  if (friendsOfB.length === 0) return 0;
+  return store.friendships.countDocuments(
+    { userId: a, friendId: { $in: friendsOfB.map((f) => f.friendId) } },
+    { session },
+  );
+}
+
+// -- Friend requests ----------------------------------------------------------------------------
+
+export async function sendFriendRequest(
+  store: ProfileStore,
+  senderId: string,
+  receiverId: string,
+  rawMessage: string | null | undefined,
+): Promise<FriendRequestDocument> {
+  checkUserId(receiverId);
+  if (receiverId === senderId) throw badUserInput('You cannot send a friend request to yourself', 'userId');
+  const message = rawMessage?.trim() ? rawMessage.trim() : null;
+  if (message !== null && message.length > FRIEND_REQUEST_MESSAGE_MAX) {
+    throw badUserInput(`message must be at most ${FRIEND_REQUEST_MESSAGE_MAX} characters`, 'message');
+  }
+  const request = await graphTransaction(store, async (session) => {
+    const [senderProfile, receiverProfile] = await profilesOf(store, session, senderId, receiverId);
+    const sender = ownProfile(senderProfile ?? null, senderId);
+    const receiver = visibleTarget(receiverProfile ?? null, receiverId);
+    if (await blockedEitherWay(store, senderId, receiverId, session)) {
+      throw forbidden('You cannot send this user a friend request', 'BLOCKED');
+    }
+    if (await areFriends(store, session, senderId, receiverId)) throw conflict('You are already friends');
+    const now = new Date();
+    const pending = await store.friendRequests
+      .find(
+        {
+          status: 'Pending',
+          expiresAt: { $gt: now },
+          $or: [
+            { senderId, receiverId },
+            { senderId: receiverId, receiverId: senderId },
+          ],
+        },
+        { session, projection: { _id: 1 } },
+      )
+      .toArray();
+    if (pending.length > 0) throw conflict('A friend request between you is already pending');
+    if (!receiver.privacySettings.allowFriendRequests) {
+      throw forbidden('This user does not accept friend requests', 'FRIEND_REQUESTS_OFF');
+    }
+    checkFriendLimit(store, sender, receiver);
+    // One document per ordered pair: a request re-sent after it was declined, cancelled or
+    // accepted (and the friendship since ended) replaces the old one, under a new id.
+    await store.friendRequests.deleteOne({ senderId, receiverId }, { session });
+    const document: FriendRequestDocument = {
+      _id: randomUUID(),
+      senderId,
+      senderUsername: sender.username,
+      senderDisplayName: displayNameOf(sender),
+      senderAvatarUrl: sender.avatarUrl,
+      receiverId,
+      receiverUsername: receiver.username,
+      receiverDisplayName: displayNameOf(receiver),
+      receiverAvatarUrl: receiver.avatarUrl,
+      message,
+      status: 'Pending',
+      sentAt: now,
+      respondedAt: null,
+      expiresAt: new Date(now.getTime() + store.config.FRIEND_REQUEST_TTL_SECONDS * 1000),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await store.friendRequests.insertOne(document, { session });
+    await store.outbox.enqueue(session, 'FriendRequestSent', {
+      requestId: document._id,
+      senderId,
+      receiverId,
+      message,
+      sentAt: iso(now),
+      mutualFriendsCount: await countMutualFriends(store, session, senderId, receiverId),
+    });
+    return document;
+  });
+  // A block committed while this ran (see the file comment) wins: withdraw the request.
+  if (await blockedEitherWay(store, senderId, receiverId)) {
+    await graphTransaction(store, (session) => cancelPendingBetween(store, session, senderId, receiverId));
+    throw forbidden('You cannot send this user a friend request', 'BLOCKED');
+  }
+  return request;
+}
+
+function checkFriendLimit(store: ProfileStore, ...profiles: ProfileDocument[]) {
+  const max = store.config.MAX_FRIENDS;
+  if (profiles.some((profile) => profile.statistics.friendsCount >= max)) {
+    throw forbidden(`A user can have at most ${max} friends`, 'FRIEND_LIMIT_REACHED');
+  }
+}
+
+/** The request `requestId` if `viewerId` is its `side` and it has not expired, else NOT_FOUND. */
+async function requestOf(
+  store: ProfileStore,
+  session: Session,
+  requestId: string,
+  viewerId: string,
+  side: 'senderId' | 'receiverId',
+): Promise<FriendRequestDocument> {
+  const request = await store.friendRequests.findOne({ _id: requestId }, { session });
+  if (!request || request[side] !== viewerId || request.expiresAt.getTime() <= Date.now()) {
+    throw notFound('FriendRequest', requestId);
+  }
+  return request;
+}
+
+export async function respondToFriendRequest(
+  store: ProfileStore,
+  viewerId: string,
+  requestId: string,
+  accept: boolean,
+): Promise<FriendRequestDocument> {
+  return graphTransaction(store, async (session) => {
+    const request = await requestOf(store, session, requestId, viewerId, 'receiverId');
+    if (request.status !== 'Pending') throw conflict('This friend request is no longer pending');
+    const now = new Date();
+    if (!accept) {
+      const declined = { ...request, status: 'Rejected' as const, respondedAt: now, updatedAt: now };
+      await store.friendRequests.updateOne(
+        { _id: request._id },
+        { $set: { status: 'Rejected', respondedAt: now, updatedAt: now } },
+        { session },
+      );
+      await store.outbox.enqueue(session, 'FriendRequestClosed', {
+        requestId: request._id,
+        senderId: request.senderId,
+        receiverId: request.receiverId,
+        status: 'REJECTED',
+      });
+      return declined;
+    }
+    const [senderProfile, receiverProfile] = await profilesOf(store, session, request.senderId, viewerId);
+    const sender = visibleTarget(senderProfile ?? null, request.senderId);
+    const receiver = ownProfile(receiverProfile ?? null, viewerId);
+    const alreadyFriends = await areFriends(store, session, sender._id, receiver._id);
+    if (!alreadyFriends) checkFriendLimit(store, sender, receiver);
+    // Requests sent both ways at the same moment: accepting one settles both.
+    const settled = await store.friendRequests
+      .find(
+        {
+          status: 'Pending',
+          $or: [{ _id: request._id }, { senderId: viewerId, receiverId: request.senderId }],
+        },
+        { session },
+      )
+      .toArray();
+    for (const each of settled) {
+      await store.friendRequests.updateOne(
+        { _id: each._id },
+        { $set: { status: 'Accepted', respondedAt: now, updatedAt: now } },
+        { session },
+      );
+      await store.outbox.enqueue(session, 'FriendRequestAccepted', {
+        requestId: each._id,
+        senderId: each.senderId,
+        receiverId: each.receiverId,
+        acceptedAt: iso(now),
+      });
+    }
+    if (await addFriendship(store, session, sender._id, receiver._id, now)) {
+      for (const [user, friend] of [
+        [sender, receiver],
+        [receiver, sender],
+      ] as const) {
+        await recordActivity(store, session, {
+          userId: user._id,
+          activityType: 'FriendAdded',
+          description: `Became friends with ${displayNameOf(friend)}`,
+          metadata: { friendId: friend._id, friendUsername: friend.username },
+          isPublic: true,
+        });
+      }
+    }
+    return { ...request, status: 'Accepted' as const, respondedAt: now, updatedAt: now };
+  });
+}
+
+export async function cancelFriendRequest(
+  store: ProfileStore,
+  viewerId: string,
+  requestId: string,
+): Promise<FriendRequestDocument> {
+  return graphTransaction(store, async (session) => {
+    const request = await requestOf(store, session, requestId, viewerId, 'senderId');
+    if (request.status !== 'Pending') throw conflict('This friend request is no longer pending');
+    const now = new Date();
+    await store.friendRequests.updateOne(
+      { _id: request._id },
+      { $set: { status: 'Cancelled', respondedAt: now, updatedAt: now } },
+      { session },
+    );
+    await store.outbox.enqueue(session, 'FriendRequestClosed', {
+      requestId: request._id,
+      senderId: request.senderId,
+      receiverId: request.receiverId,
+      status: 'CANCELLED',
+    });
+    return { ...request, status: 'Cancelled' as const, respondedAt: now, updatedAt: now };
+  });
+}
+
+// -- Friends, follows, blocks -------------------------------------------------------------------
+
+export async function removeFriend(store: ProfileStore, viewerId: string, friendId: string): Promise<void> {
+  checkUserId(friendId);
+  await graphTransaction(store, async (session) => {
+    const [friendProfile] = await profilesOf(store, session, friendId);
+    if (!(await removeFriendship(store, session, viewerId, friendId, 'REQUESTED'))) {
+      throw notFound('Friend', friendId);
+    }
+    await recordActivity(store, session, {
+      userId: viewerId,
+      activityType: 'FriendRemoved',
+      description: `Removed ${friendProfile ? displayNameOf(friendProfile) : 'a friend'} from friends`,
+      metadata: { friendId, ...(friendProfile ? { friendUsername: friendProfile.username } : {}) },
+      isPublic: false,
+    });
+  });
+}
+
+export async function follow(store: ProfileStore, viewerId: string, followeeId: string): Promise<void> {
+  checkUserId(followeeId);
+  if (followeeId === viewerId) throw badUserInput('You cannot follow yourself', 'userId');
+  const followed = await graphTransaction(store, async (session) => {
+    const [followee] = await profilesOf(store, session, followeeId);
+    visibleTarget(followee ?? null, followeeId);
+    if (await blockedEitherWay(store, viewerId, followeeId, session)) {
+      throw forbidden('You cannot follow this user', 'BLOCKED');
+    }
+    return addFollow(store, session, viewerId, followeeId);
+  });
+  // A block committed while this ran (see the file comment) wins: undo the follow.
+  if (followed && (await blockedEitherWay(store, viewerId, followeeId))) {
+    await graphTransaction(store, (session) => removeFollow(store, session, viewerId, followeeId, 'BLOCKED'));
+    throw forbidden('You cannot follow this user', 'BLOCKED');
+  }
+}
+
+export async function unfollow(store: ProfileStore, viewerId: string, followeeId: string): Promise<void> {
+  checkUserId(followeeId);
+  await graphTransaction(store, (session) => removeFollow(store, session, viewerId, followeeId, 'REQUESTED'));
+}
+
+export async function block(store: ProfileStore, viewerId: string, blockedId: string): Promise<void> {
+  checkUserId(blockedId);
+  if (blockedId === viewerId) throw badUserInput('You cannot block yourself', 'userId');
+  await graphTransaction(store, async (session) => {
+    const [target] = await profilesOf(store, session, blockedId);
+    if (!target || target.isDeleted) throw notFound('User', blockedId);
+    const existing = await store.blocks.findOne({ blockerId: viewerId, blockedId }, { session });
+    if (existing) return;
+    const now = new Date();
+    await store.blocks.insertOne(
+      { _id: randomUUID(), blockerId: viewerId, blockedId, createdAt: now },
+      { session },
+    );
+    await removeEdgesBetween(store, session, viewerId, blockedId);
+    await store.outbox.enqueue(session, 'UserBlocked', {
+      blockerId: viewerId,
+      blockedId,
+      blockedAt: iso(now),
+    });
+  });
+  // Edges committed while the block ran (see the file comment); usually finds nothing.
+  await graphTransaction(store, (session) => removeEdgesBetween(store, session, viewerId, blockedId));
+}
+
+export async function unblock(store: ProfileStore, viewerId: string, blockedId: string): Promise<void> {
+  checkUserId(blockedId);
+  await graphTransaction(store, async (session) => {
+    const { deletedCount } = await store.blocks.deleteOne({ blockerId: viewerId, blockedId }, { session });
+    if (deletedCount > 0) {
+      await store.outbox.enqueue(session, 'UserUnblocked', { blockerId: viewerId, blockedId });
+    }
+  });
+}
+
+// -- Account deletion ---------------------------------------------------------------------------
+
+/**
+ * Takes a deleted user out of the graph, in the caller's transaction (auth's UserDeleted): their
+ * friendships (both sides), follows (both directions), blocks (both ways) and friend requests go,
+ * the other users' counters drop by one per removed edge, and FriendRemoved / UserUnfollowed /
+ * FriendRequestClosed (reason USER_DELETED) tell feed, chat and notification. The caller's
+ * transaction must write the user's profile (it hides it), which this does too (counters to zero),
+ * so edges created concurrently conflict with it rather than survive it.
+ */
+export async function removeUserFromGraph(
+  store: ProfileStore,
+  session: Session,
+  userId: string,
+): Promise<void> {
+  const reason = 'USER_DELETED' as const;
+
+  const mySides = await store.friendships
+    .find({ userId }, { session, projection: { friendId: 1 } })
+    .toArray();
+  const theirSides = await store.friendships
+    .find({ friendId: userId }, { session, projection: { userId: 1 } })
+    .toArray();
+  if (mySides.length > 0) {
+    await store.friendships.deleteMany({ _id: { $in: mySides.map((f) => f._id) } }, { session });
+  }
+  if (theirSides.length > 0) {
+    await store.friendships.deleteMany({ _id: { $in: theirSides.map((f) => f._id) } }, { session });
+    await incCounter(
+      store,
+      session,
+      theirSides.map((f) => f.userId),
+      'friendsCount',
+      -1,
+    );
+  }
+  const formerFriends = new Set([...mySides.map((f) => f.friendId), ...theirSides.map((f) => f.userId)]);
+  for (const friendId of formerFriends) {
+    await store.outbox.enqueue(session, 'FriendRemoved', { userId, friendId, reason });
+  }
+
+  const following = await store.follows
+    .find({ followerId: userId }, { session, projection: { followeeId: 1 } })
+    .toArray();
+  if (following.length > 0) {
+    await store.follows.deleteMany({ _id: { $in: following.map((f) => f._id) } }, { session });
+    await incCounter(
+      store,
+      session,
+      following.map((f) => f.followeeId),
+      'followersCount',
+      -1,
+    );
+  }
+  const followers = await store.follows
+    .find({ followeeId: userId }, { session, projection: { followerId: 1 } })
+    .toArray();
+  if (followers.length > 0) {
+    await store.follows.deleteMany({ _id: { $in: followers.map((f) => f._id) } }, { session });
+    await incCounter(
+      store,
+      session,
+      followers.map((f) => f.followerId),
+      'followingCount',
+      -1,
+    );
+  }
+  for (const { followeeId } of following) {
+    await store.outbox.enqueue(session, 'UserUnfollowed', { followerId: userId, followeeId, reason });
+  }
+  for (const { followerId } of followers) {
+    await store.outbox.enqueue(session, 'UserUnfollowed', { followerId, followeeId: userId, reason });
+  }
+
+  await store.blocks.deleteMany({ $or: [{ blockerId: userId }, { blockedId: userId }] }, { session });
+
+  const requests = await store.friendRequests
+    .find({ $or: [{ senderId: userId }, { receiverId: userId }] }, { session })
+    .toArray();
+  for (const request of requests.filter((r) => r.status === 'Pending')) {
+    await store.outbox.enqueue(session, 'FriendRequestClosed', {
+      requestId: request._id,
+      senderId: request.senderId,
+      receiverId: request.receiverId,
+      status: 'CANCELLED',
+    });
+  }
+  if (requests.length > 0) {
+    await store.friendRequests.deleteMany({ _id: { $in: requests.map((r) => r._id) } }, { session });
+  }
+
+  await store.profiles.updateOne(
+    { _id: userId },
+    {
+      $set: {
+        'statistics.friendsCount': 0,
+        'statistics.followersCount': 0,
+        'statistics.followingCount': 0,
+      },
+    },
+    { session },
+  );
+}

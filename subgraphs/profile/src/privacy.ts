@@ -1,0 +1,107 @@
+import type { Viewer } from '@social/kit';
+import type { FriendRequestDocument, ProfileDocument } from './data/collections.js';
+
+/** How the viewer stands to one user, loaded for a whole page of users at once (loaders.ts). */
+export interface Relation {
+  /** The viewer is this user. */
+  readonly self: boolean;
+  readonly friends: boolean;
+  /** The viewer has blocked this user. */
+  readonly viewerBlocked: boolean;
+  /** This user has blocked the viewer. */
+  readonly blockedViewer: boolean;
+  readonly viewerFollows: boolean;
+  readonly followsViewer: boolean;
+  /** The pending friend request between them, in either direction. */
+  readonly pendingRequest: FriendRequestDocument | null;
+}
+
+/** The relation of an anonymous viewer (or of a user to nobody). */
+export const NO_RELATION: Relation = {
+  self: false,
+  friends: false,
+  viewerBlocked: false,
+  blockedViewer: false,
+  viewerFollows: false,
+  followsViewer: false,
+  pendingRequest: null,
+};
+
+/**
+ * What the viewer may see of a profile:
+ * - `owner`: everything, including the settings;
+ * - `staff`: admins and moderators see every profile field (moderation), not the settings;
+ * - `full`: the profile is visible to them (Public, or Friends and they are friends); the show*
+ *   flags still apply per field;
+ * - `basic`: the profile is not visible to them; only the identity (name, avatar, tagline...);
+ * - `none`: they are blocked by the user, or the profile is hidden (deleted, suspended): nothing
+ *   but id and username (auth's public fields).
+ */
+export type AccessLevel = 'owner' | 'staff' | 'full' | 'basic' | 'none';
+
+export function accessLevel(
+  profile: ProfileDocument,
+  viewer: Viewer | null,
+  relation: Relation,
+): AccessLevel {
+  if (viewer && viewer.id === profile.userId) return 'owner';
+  const staff = viewer?.role === 'ADMIN' || viewer?.role === 'MODERATOR';
+  if (staff) return 'staff';
+  if (profile.isDeleted || !profile.isActive) return 'none';
+  if (relation.blockedViewer) return 'none';
+  const visibility = profile.privacySettings.profileVisibility;
+  if (visibility === 'Public' || (visibility === 'Friends' && relation.friends)) return 'full';
+  return 'basic';
+}
+
+/**
+ * Field groups and the rule each follows (the SDL's field descriptions):
+ * - identity: hidden only from blocked viewers (displayName, names, tagline, avatar, badges);
+ * - profile: visible per profileVisibility (bio, cover, gender, website, links, skills...);
+ * - the show* groups: visible per profileVisibility and the owner's flag;
+ * - settings: the owner only.
+ */
+export type FieldGroup =
+  | 'identity'
+  | 'profile'
+  | 'email'
+  | 'phone'
+  | 'dateOfBirth'
+  | 'location'
+  | 'onlineStatus'
+  | 'lastSeen'
+  | 'education'
+  | 'experience'
+  | 'connections'
+  | 'settings';
+
+const FLAG_OF: Partial<Record<FieldGroup, keyof ProfileDocument['privacySettings']>> = {
+  email: 'showEmail',
+  phone: 'showPhoneNumber',
+  dateOfBirth: 'showDateOfBirth',
+  location: 'showLocation',
+  onlineStatus: 'showOnlineStatus',
+  lastSeen: 'showLastSeen',
+  education: 'showEducation',
+  experience: 'showExperience',
+  connections: 'showConnections',
+};
+
+/** Whether a viewer with `level` may see the fields of `group` of `profile`. */
+export function canSee(profile: ProfileDocument, level: AccessLevel, group: FieldGroup): boolean {
+  switch (level) {
+    case 'owner':
+      return true;
+    case 'staff':
+      return group !== 'settings';
+    case 'none':
+      return false;
+    case 'basic':
+      return group === 'identity';
+    case 'full': {
+      if (group === 'settings') return false;
+      const flag = FLAG_OF[group];
+      return flag === undefined || profile.privacySettings[flag] === true;
+    }
+  }
+}

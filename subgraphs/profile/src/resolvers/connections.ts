@@ -1,0 +1,35 @@
+import { badUserInput, connectionFromRows, decodeCursor, pageSize } from '@social/kit';
+
+/** `first` / `after` of the graph's connections (newest first, keyset over createdAt + id). */
+export interface PageArgs {
+  readonly first?: number | null;
+  readonly after?: string | null;
+}
+
+/** Page size and keyset position from the arguments; a malformed cursor is BAD_USER_INPUT. */
+export function keysetPage(args: PageArgs): { size: number; after: [number, string] | null } {
+  const size = pageSize(args.first);
+  if (!args.after) return { size, after: null };
+  const [ms, id] = decodeCursor(args.after, 2);
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || typeof id !== 'string') {
+    throw badUserInput('after is not a valid cursor', 'after');
+  }
+  return { size, after: [ms, id] };
+}
+
+/**
+ * A connection whose edges carry extra fields: `rows` fetched with limit `size + 1`, each turned
+ * into an edge by `edgeOf` (node and extras), with its cursor from (sort date, id).
+ */
+export function edgeConnection<Row extends { _id: string }, Edge extends object>(
+  rows: readonly Row[],
+  size: number,
+  dateOf: (row: Row) => Date,
+  edgeOf: (row: Row) => Edge,
+) {
+  const connection = connectionFromRows(rows, size, (row) => [dateOf(row).getTime(), row._id]);
+  return {
+    pageInfo: connection.pageInfo,
+    edges: connection.edges.map(({ cursor, node }) => ({ cursor, ...edgeOf(node) })),
+  };
+}

@@ -1,0 +1,118 @@
+import type { EventEnvelope } from '@social/kit';
+import type { TestAccount } from '@social/testing';
+import type { ProfileTestbed } from './helpers.js';
+
+/** The social graph's operations, as a client writes them, and small helpers of the graph tests. */
+
+export const SEND_REQUEST = `mutation ($userId: ID!, $message: String) {
+  sendFriendRequest(userId: $userId, message: $message) {
+    id status message sentAt respondedAt expiresAt sender { id username } receiver { id username }
+  }
+}`;
+export const RESPOND = `mutation ($id: ID!, $accept: Boolean!) {
+  respondToFriendRequest(requestId: $id, accept: $accept) { id status respondedAt }
+}`;
+export const CANCEL = `mutation ($id: ID!) { cancelFriendRequest(requestId: $id) { id status respondedAt } }`;
+export const REQUESTS = `query ($direction: FriendRequestDirection!, $status: FriendRequestStatus, $first: Int, $after: String) {
+  friendRequests(direction: $direction, status: $status, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id status message sender { id } receiver { id } } }
+  }
+}`;
+export const REMOVE_FRIEND = `mutation ($userId: ID!) { removeFriend(userId: $userId) { id } }`;
+export const FOLLOW = `mutation ($userId: ID!) { follow(userId: $userId) { id isFollowedByViewer } }`;
+export const UNFOLLOW = `mutation ($userId: ID!) { unfollow(userId: $userId) { id isFollowedByViewer } }`;
+export const BLOCK = `mutation ($userId: ID!) { block(userId: $userId) { id friendshipStatus } }`;
+export const UNBLOCK = `mutation ($userId: ID!) { unblock(userId: $userId) { id friendshipStatus } }`;
+export const SET_PRESENCE = `mutation ($online: Boolean!) { setPresence(online: $online) }`;
+
+/** How the viewer sees a user: relation, counts and presence. */
+export const RELATION = `query ($id: ID!) { user(id: $id) {
+  id username displayName friendshipStatus isFollowedByViewer followsViewer viewerCanSendFriendRequest
+  pendingFriendRequest { id status sender { id } }
+  friendsCount followersCount followingCount mutualFriendsCount isOnline lastSeenAt
+} }`;
+
+export interface Relation {
+  id: string;
+  username: string;
+  displayName: string | null;
+  friendshipStatus: string;
+  isFollowedByViewer: boolean;
+  followsViewer: boolean;
+  viewerCanSendFriendRequest: boolean;
+  pendingFriendRequest: { id: string; status: string; sender: { id: string } } | null;
+  friendsCount: number | null;
+  followersCount: number | null;
+  followingCount: number | null;
+  mutualFriendsCount: number | null;
+  isOnline: boolean | null;
+  lastSeenAt: string | null;
+}
+
+export type Vars = Record<string, unknown>;
+
+export function graphClient(testbed: ProfileTestbed) {
+  /** Runs an operation as `as` (anonymous when undefined) and returns its data; errors fail the test. */
+  async function run<T = Record<string, unknown>>(
+    query: string,
+    variables: Vars,
+    as?: TestAccount,
+  ): Promise<T> {
+    const response = await testbed.supergraph.query<T>(query, variables, as ? { token: as.token } : {});
+    if (response.errors?.length || !response.data) {
+      throw new Error(`operation failed: ${JSON.stringify(response.errors ?? response)}`);
+    }
+    return response.data;
+  }
+  /** Runs an operation that must fail, and returns the error's code. */
+  async function failure(query: string, variables: Vars, as?: TestAccount): Promise<string | undefined> {
+    const response = await testbed.supergraph.query(query, variables, as ? { token: as.token } : {});
+    if (!response.errors?.length) throw new Error(`expected an error, got ${JSON.stringify(response.data)}`);
+    return response.errors[0]?.extensions?.code as string | undefined;
+  }
+  const relation = async (viewer: TestAccount | undefined, user: TestAccount) =>
+    (await run<{ user: Relation }>(RELATION, { id: user.id }, viewer)).user;
+  const send = async (from: TestAccount, to: TestAccount, message?: string) =>
+    (
+      await run<{ sendFriendRequest: { id: string; status: string } }>(
+        SEND_REQUEST,
+        { userId: to.id, message },
+        from,
+      )
+    ).sendFriendRequest;
+  /** Makes two users friends (a request accepted). */
+  async function befriend(a: TestAccount, b: TestAccount) {
+    const request = await send(a, b);
+    await run(RESPOND, { id: request.id, accept: true }, b);
+  }
+  return { run, failure, relation, send, befriend };
+}
+
+/** Collects the profile stream's events from the start of the bus (a group of this test's own). */
+export async function recordEvents(testbed: ProfileTestbed, group: string) {
+  const events: EventEnvelope[] = [];
+  await testbed.supergraph.stack.resources.events.subscribe('profile', group, async (event) => {
+    events.push(event);
+  });
+  /** The first event of `type` whose data matches `fields`, waiting for it if needed. */
+  async function waitFor(type: string, fields: Record<string, unknown>): Promise<EventEnvelope> {
+    const matches = (event: EventEnvelope) =>
+      event.type === type &&
+      Object.entries(fields).every(([key, value]) => (event.data as Record<string, unknown>)[key] === value);
+    const found = await testbed.eventually(
+      async () => events.find(matches),
+      (event) => event !== undefined,
+    );
+    return found as EventEnvelope;
+  }
+  const count = (type: string, fields: Record<string, unknown>) =>
+    events.filter(
+      (event) =>
+        event.type === type &&
+        Object.entries(fields).every(
+          ([key, value]) => (event.data as Record<string, unknown>)[key] === value,
+        ),
+    ).length;
+  return { events, waitFor, count };
+}
