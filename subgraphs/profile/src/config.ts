@@ -16,10 +16,11 @@ export const profileConfigSchema = z.object({
   /** Upper bound of one user's friends, so graph queries stay bounded (Facebook's is 5000). */
   MAX_FRIENDS: positive(5000),
   /**
-   * How long updateProfile waits for media's MediaUploaded/MediaProcessed event about a file it
-   * has not heard of yet (a client that sets an avatar right after uploading it races the event).
+   * How long a mutation waits for another service's event it depends on and has not seen yet: the
+   * viewer's own profile right after registering (auth's UserRegistered), or a file set as avatar
+   * right after uploading it (media's MediaUploaded). Events normally arrive within milliseconds.
    */
-  MEDIA_EVENT_WAIT_MS: z.coerce.number().int().min(0).default(3_000),
+  EVENT_WAIT_MS: z.coerce.number().int().min(0).default(3_000),
   /** How often the outbox relay looks for events it was not told about (crash recovery). */
   OUTBOX_POLL_MS: positive(1_000),
 });

@@ -116,6 +116,40 @@ test('a redelivered UserRegistered creates one profile and one ProfileCreated', 
   await recorder.stop();
 });
 
+test('an edit sent before UserRegistered was handled waits for the profile instead of failing', async () => {
+  const userId = randomUUID();
+  const username = `early_${userId.slice(0, 8)}`;
+  const token = await bed.supergraph.signToken({ sub: userId, username });
+  const edit = bed.supergraph.query<{ updateProfile: { bio: string } }>(
+    `mutation ($input: UpdateProfileInput!) { updateProfile(input: $input) { bio } }`,
+    { input: { bio: 'First words' } },
+    { token },
+  );
+  const follow = bed.supergraph.query<{ follow: { id: string } }>(
+    `mutation ($userId: ID!) { follow(userId: $userId) { id } }`,
+    { userId: (await bed.member()).id },
+    { token },
+  );
+  // The account's event lands while both mutations are in flight.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await bed.supergraph.stack.resources.events.publish('auth', 'UserRegistered', {
+    userId,
+    username,
+    email: `${username}@example.com`,
+    firstName: 'Early',
+    lastName: 'Bird',
+    phoneNumber: null,
+    role: 'USER',
+    createdAt: new Date().toISOString(),
+  });
+  const [edited, followed] = await Promise.all([edit, follow]);
+  expect(edited.errors).toBeUndefined();
+  expect(edited.data?.updateProfile.bio).toBe('First words');
+  expect(followed.errors).toBeUndefined();
+  const stored = await bed.db.collection('user_profiles').findOne({ _id: userId as never });
+  expect(stored).toMatchObject({ bio: 'First words', statistics: { followingCount: 1 } });
+});
+
 test('account changes in auth reach the profile; a chosen display name is kept', async () => {
   const recorder = await recordEvents(bed, 'profile');
   const account = await bed.member({ firstName: 'Alan', lastName: 'Turing' });

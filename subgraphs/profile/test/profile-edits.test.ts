@@ -22,7 +22,7 @@ let bed: ProfileTestbed;
 let recorder: { events: EventEnvelope[]; stop(): Promise<void> };
 
 beforeAll(async () => {
-  bed = await startProfileTestbed({ MEDIA_EVENT_WAIT_MS: '1500' });
+  bed = await startProfileTestbed({ EVENT_WAIT_MS: '1500' });
   recorder = await recordEvents(bed, 'profile');
 });
 afterAll(async () => {

@@ -1,4 +1,5 @@
 import type { ClientSession, UpdateFilter } from 'mongodb';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DEFAULT_ACCOUNT_SETTINGS,
   DEFAULT_NOTIFICATION_SETTINGS,
@@ -76,6 +77,20 @@ export function findProfile(
   session?: ClientSession,
 ): Promise<ProfileDocument | null> {
   return store.profiles.findOne({ _id: userId }, session ? { session } : {});
+}
+
+/**
+ * The viewer's own profile, waiting up to EVENT_WAIT_MS for it: a client that edits its profile
+ * right after registering races auth's UserRegistered event, which creates it. Null when it still
+ * does not exist (then NOT_FOUND is right).
+ */
+export async function awaitProfile(store: ProfileStore, userId: string): Promise<ProfileDocument | null> {
+  const deadline = Date.now() + store.config.EVENT_WAIT_MS;
+  for (;;) {
+    const profile = await findProfile(store, userId);
+    if (profile || Date.now() >= deadline) return profile;
+    await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
+  }
 }
 
 /** By username, case-insensitively (the unique `usernameLower` index). */

@@ -20,7 +20,7 @@ import type {
   StoredSocialLinks,
 } from '../data/collections.js';
 import { findMediaRef, profileImageUrl, usableAsProfileImage } from '../data/media-refs.js';
-import { defaultDisplayName, findProfile, updateProfileDocument } from '../data/profiles.js';
+import { awaitProfile, defaultDisplayName, findProfile, updateProfileDocument } from '../data/profiles.js';
 import { identityOf, notificationSnapshot, privacySnapshot } from '../snapshots.js';
 import type { ProfileContext } from '../subgraph.js';
 import {
@@ -77,6 +77,7 @@ async function editOwnProfile<R>(
 ): Promise<R> {
   const viewer = requireViewer(context);
   const { store } = context.profile;
+  await awaitProfile(store, viewer.id);
   const outcome = await store.transaction(async (session) => {
     const current = await findProfile(store, viewer.id, session);
     if (!current || current.isDeleted) throw notFound('Profile', viewer.id);
@@ -152,12 +153,12 @@ function defined<T extends object>(value: T): Partial<T> {
 // -- Avatar and cover ---------------------------------------------------------------------------
 
 /**
- * The file's ref, waiting up to MEDIA_EVENT_WAIT_MS for media's event about it: a client that
+ * The file's ref, waiting up to EVENT_WAIT_MS for media's event about it: a client that
  * sets its avatar right after uploading races the MediaUploaded event.
  */
 async function mediaRefFor(context: ProfileContext, mediaId: string): Promise<MediaRefDocument | null> {
   const { store, config } = context.profile;
-  const deadline = Date.now() + config.MEDIA_EVENT_WAIT_MS;
+  const deadline = Date.now() + config.EVENT_WAIT_MS;
   for (;;) {
     const ref = await findMediaRef(store, mediaId);
     if (ref || Date.now() >= deadline) return ref;
