@@ -103,6 +103,8 @@ export interface Supergraph {
   ): Promise<{ sessionId: string; token: string; refreshToken: string }>;
   /** The mail outbox file auth writes to (DESIGN 3). */
   readonly mailOutbox: string;
+  /** This harness's media storage directory (MEDIA_STORAGE_DIR; removed on stop). */
+  readonly mediaStorageDir: string;
   /** The newest message the services mailed to `to` (of `kind`, e.g. `email-verification`). */
   latestMail(to: string, kind?: string): Promise<OutboxMail | undefined>;
   /** SQL on this harness's auth database (tests that simulate time passing or inspect rows). */
@@ -168,6 +170,7 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
     ? await createDatabaseFromTemplate(postgres.url, databaseName, postgres.template)
     : await ensureDatabase(postgres.url, databaseName);
   const mailOutbox = join(tmpdir(), `social-mail-${databaseName}.jsonl`);
+  const mediaStorageDir = join(tmpdir(), `social-media-${databaseName}`);
   const mongo = await mongoForHarness(databaseName);
   const keys = await generateSigningKeys();
   const signer = createTokenSigner({
@@ -186,6 +189,7 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
         DATABASE_URL: databaseUrl,
         NODE_ENV: options.production ? 'production' : 'test',
         MAIL_OUTBOX: mailOutbox,
+        MEDIA_STORAGE_DIR: mediaStorageDir,
         MONGO_URL: mongo.url,
         MONGO_DB_PREFIX: mongo.prefix,
         RATE_LIMITS_ENABLED: 'false',
@@ -246,12 +250,14 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
     user: (accountOptions) => createAccount({ query, outboxPath: mailOutbox, databaseUrl }, accountOptions),
     login: (identifier, password) => loginAccount(query, identifier, password),
     mailOutbox,
+    mediaStorageDir,
     latestMail: (to, kind) => latestMail(mailOutbox, to, kind),
     sql: (text, params) => runSql(databaseUrl, text, params),
     async stop() {
       await stack.stop();
       await dropDatabase(postgres.url, databaseName);
       await rm(mailOutbox, { force: true });
+      await rm(mediaStorageDir, { recursive: true, force: true });
       await mongo.stop();
       await postgres.stop?.();
     },

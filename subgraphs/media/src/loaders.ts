@@ -1,11 +1,22 @@
+import { createBatchLoader, type DataLoader } from '@social/kit';
+import type { MediaFileDocument } from './data/collections.js';
+import type { MediaFiles } from './data/media-files.js';
+
 /**
  * Per-request DataLoaders of the media subgraph (DESIGN 10): built in the context factory for
- * every request and every subscription event. The Media subgraph issue adds the
- * loaders its resolvers need; every entity and foreign-key lookup goes through one of them.
+ * every request and every subscription event, so a page of `_entities` MediaFile references is
+ * one `$in` query.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface Loaders {}
+export interface Loaders {
+  /** Files by id, deleted ones included (resolvers decide who may see what); null when unknown. */
+  readonly mediaById: DataLoader<string, MediaFileDocument | null>;
+}
 
-export function createLoaders(): Loaders {
-  return {};
+export function createLoaders(files: MediaFiles): Loaders {
+  return {
+    mediaById: createBatchLoader<string, MediaFileDocument>(
+      (ids) => files.findByIds(ids),
+      (file) => file._id.toHexString(),
+    ),
+  };
 }
