@@ -32,17 +32,34 @@ test('the gateway and all six subgraphs answer /health and the gateway is /ready
   expect(Object.values(body.checks).every((check) => check === 'ok')).toBe(true);
 });
 
-test('a query crossing auth and profile goes through the gateway with the caller forwarded', async () => {
-  const alice = await supergraph.user({ username: 'alice' });
-  const response = await supergraph.query<{
-    me: { id: string; username: string; displayName: string | null };
-  }>('{ me { id username displayName } }', {}, { token: alice.token });
-  // auth resolved `me` from the forwarded token: the Authorization header reached the subgraph.
-  expect(response.data?.me).toMatchObject({ id: alice.id, username: 'alice', displayName: null });
-  // displayName needed an `_entities` fetch to profile, which does not resolve Users yet.
-  expect(response.errors).toHaveLength(1);
-  expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_IMPLEMENTED', serviceName: 'profile' });
-  expect(response.errors?.[0]?.message).toBe('User reference is not implemented yet');
+test('a query crossing auth, profile and media goes through the gateway with the caller forwarded', async () => {
+  const alice = await supergraph.user({ username: 'alice', firstName: 'Alice', lastName: 'Liddell' });
+  type Me = {
+    me: { id: string; username: string; displayName: string | null; media: { edges: unknown[] } };
+  };
+  const ask = () =>
+    supergraph.query<Me>(
+      '{ me { id username displayName media(first: 5) { edges { cursor } } } }',
+      {},
+      {
+        token: alice.token,
+      },
+    );
+  // profile creates the profile from auth's UserRegistered event, a moment after registration.
+  let response = await ask();
+  for (let tries = 0; response.data?.me.displayName == null && tries < 100; tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    response = await ask();
+  }
+  expect(response.errors).toBeUndefined();
+  // auth resolved `me` from the forwarded token; profile and media resolved the same User
+  // through `_entities` fetches that carried the caller's Authorization too.
+  expect(response.data?.me).toEqual({
+    id: alice.id,
+    username: 'alice',
+    displayName: 'Alice Liddell',
+    media: { edges: [] },
+  });
 });
 
 test('anonymous callers are refused where a viewer is required, and bad tokens fail at the edge', async () => {
