@@ -1,0 +1,80 @@
+/**
+ * Profile and media together, as a client uses them: upload a picture to media, make it the
+ * avatar in profile (which knows the file only from media's events), see it from another
+ * account through the gateway, then delete the file and watch the avatar go.
+ */
+import { startSupergraph, type Supergraph } from '@social/testing';
+import { makePng, processed, upload } from '../subgraphs/media/test/helpers.js';
+
+let supergraph: Supergraph;
+
+beforeAll(async () => {
+  supergraph = await startSupergraph({ env: { BCRYPT_COST: '4' } });
+});
+afterAll(async () => {
+  await supergraph?.stop();
+});
+
+type AvatarView = {
+  profile: {
+    avatarUrl: string | null;
+    avatar: { id: string; thumbnailUrl: string | null; owner: { username: string } } | null;
+  } | null;
+};
+
+const AVATAR = `query ($username: String!) {
+  profile(username: $username) { avatarUrl avatar { id thumbnailUrl owner { username } } }
+}`;
+
+async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let tries = 0; ; tries += 1) {
+    const value = await probe();
+    if (done(value) || tries > 200) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test('an uploaded picture becomes the avatar others see, and goes when the file is deleted', async () => {
+  const alice = await supergraph.user({ username: 'alice_avatar' });
+  const bob = await supergraph.user({ username: 'bob_avatar' });
+  const ticket = await upload(
+    supergraph,
+    alice.token,
+    { fileName: 'me.png', mimeType: 'image/png', category: 'PROFILE', isPublic: true },
+    await makePng(1600, 1200),
+  );
+  const file = await processed(supergraph, ticket.mediaId, alice.token);
+  expect(file.processingStatus).toBe('COMPLETED');
+
+  const set = await supergraph.query<{ updateProfile: { avatarUrl: string | null } }>(
+    `mutation ($id: ID!) { updateProfile(input: { avatarMediaId: $id }) { avatarUrl } }`,
+    { id: ticket.mediaId },
+    { token: alice.token },
+  );
+  expect(set.errors).toBeUndefined();
+  expect(set.data?.updateProfile.avatarUrl).toBe(file.webUrl);
+
+  // Bob sees the avatar: its URL from profile, the file itself resolved by media.
+  const seen = await supergraph.query<AvatarView>(AVATAR, { username: alice.username }, { token: bob.token });
+  expect(seen.errors).toBeUndefined();
+  expect(seen.data?.profile).toEqual({
+    avatarUrl: file.webUrl,
+    avatar: { id: ticket.mediaId, thumbnailUrl: file.thumbnailUrl, owner: { username: alice.username } },
+  });
+  const picture = await fetch(seen.data!.profile!.avatarUrl!);
+  expect(picture.status).toBe(200);
+  expect(picture.headers.get('content-type')).toBe('image/webp');
+
+  const deleted = await supergraph.query<{ deleteMedia: boolean }>(
+    `mutation ($id: ID!) { deleteMedia(id: $id) }`,
+    { id: ticket.mediaId },
+    { token: alice.token },
+  );
+  expect(deleted.data?.deleteMedia).toBe(true);
+  // Profile hears of the deletion through media's MediaDeleted event.
+  const after = await until(
+    () => supergraph.query<AvatarView>(AVATAR, { username: alice.username }, { token: bob.token }),
+    (response) => response.data?.profile?.avatarUrl === null,
+  );
+  expect(after.data?.profile).toEqual({ avatarUrl: null, avatar: null });
+});
