@@ -23,6 +23,19 @@ export const profileConfigSchema = z.object({
   EVENT_WAIT_MS: z.coerce.number().int().min(0).default(3_000),
   /** How often the outbox relay looks for events it was not told about (crash recovery). */
   OUTBOX_POLL_MS: positive(1_000),
+  /**
+   * A deleted user's edges (friendships, follows, blocks, friend requests) are removed in the
+   * background, this many per transaction, so a popular user's deletion is many short
+   * transactions rather than one that outlives MongoDB's 60-second limit.
+   */
+  GRAPH_CLEANUP_BATCH: positive(500),
+  /** How often the graph cleanup looks for jobs it was not told about (crash recovery). */
+  GRAPH_CLEANUP_POLL_MS: positive(5_000),
+  /**
+   * How long a claimed cleanup job stays with the instance working on it without progress; every
+   * batch renews it. After an instance dies, another takes the job over once it lapses.
+   */
+  GRAPH_CLEANUP_LEASE_MS: positive(120_000),
 });
 
 export type ProfileConfig = z.infer<typeof profileConfigSchema>;

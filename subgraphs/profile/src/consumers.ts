@@ -2,7 +2,7 @@ import { handleEventOnce, type EventBus, type EventEnvelope, type EventSubscript
 import type { ClientSession } from 'mongodb';
 import { z } from 'zod';
 import type { ProfileDocument } from './data/collections.js';
-import { removeUserFromGraph } from './data/graph.js';
+import { scheduleGraphCleanup } from './data/graph-cleanup.js';
 import { mergeMediaRef, profileImageUrl, usableAsProfileImage, type MediaStatus } from './data/media-refs.js';
 import {
   defaultDisplayName,
@@ -15,6 +15,7 @@ import {
   type AccountFields,
 } from './data/profiles.js';
 import type { ProfileDeps } from './deps.js';
+import type { GraphCleanup } from './graph-cleanup.js';
 import { identityOf, notificationSnapshot, privacySnapshot } from './snapshots.js';
 
 /**
@@ -59,12 +60,18 @@ const mediaProcessed = mediaFacts.extend({ status: z.enum(['COMPLETED', 'FAILED'
 export async function startConsumers(
   deps: ProfileDeps,
   events: EventBus,
+  graphCleanup: Pick<GraphCleanup, 'kick'>,
 ): Promise<{ stop(): Promise<void> }> {
   const { store, logger } = deps;
   const handle = (event: EventEnvelope, handler: (session: ClientSession) => Promise<void>) =>
     handleEventOnce(store.mongo.client, store.mongo.db, event, handler).then((handled) => {
-      if (handled) store.outbox.kick();
-      else logger.debug({ eventId: event.id, type: event.type }, 'event already handled; skipped');
+      if (!handled) {
+        logger.debug({ eventId: event.id, type: event.type }, 'event already handled; skipped');
+        return;
+      }
+      store.outbox.kick();
+      // The deletion committed with its cleanup job: start removing the user's edges now.
+      if (event.type === 'UserDeleted') graphCleanup.kick();
     });
 
   const subscriptions: EventSubscription[] = [];
@@ -213,7 +220,11 @@ async function syncAccount(
   if (updated) await store.outbox.enqueue(session, 'ProfileUpdated', { ...identityOf(updated), changed });
 }
 
-/** Hides the profile from everyone but staff and takes the user out of every other user's graph. */
+/**
+ * Hides the profile from everyone but staff and records the job that takes the user out of every
+ * other user's graph: a popular user has too many edges for this transaction, so they go in
+ * batches of their own (graph-cleanup.ts). A redelivery finds the job recorded and adds nothing.
+ */
 async function hideDeletedUser(
   deps: ProfileDeps,
   session: ClientSession,
@@ -230,7 +241,7 @@ async function hideDeletedUser(
       $set: { isDeleted: true, deletedAt, accountStatus: 'DELETED' },
     });
   }
-  await removeUserFromGraph(deps.store, session, userId);
+  await scheduleGraphCleanup(deps.store, session, userId);
 }
 
 // -- media --------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import { profileConfigSchema } from './config.js';
 import { startConsumers } from './consumers.js';
 import { openProfileStore } from './data/store.js';
 import type { ProfileDeps } from './deps.js';
+import { startGraphCleanup } from './graph-cleanup.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import { createPresenceStore, startPresenceSweep } from './presence-store.js';
 import { resolvers } from './resolvers/index.js';
@@ -26,10 +27,12 @@ export const createService = defineSubgraph<ProfileContext, ProfileDeps>({
     const store = await openProfileStore({ config, env: resources.env, events: resources.events, logger });
     const presence = createPresenceStore({ redis: resources.redis, ttlSeconds: config.PRESENCE_TTL_SECONDS });
     const deps: ProfileDeps = { config, store, presence, logger };
+    const graphCleanup = startGraphCleanup(deps);
     let consumers: Awaited<ReturnType<typeof startConsumers>> | undefined;
     try {
-      consumers = await startConsumers(deps, resources.events);
+      consumers = await startConsumers(deps, resources.events, graphCleanup);
     } catch (error) {
+      await graphCleanup.stop();
       await store.close();
       throw error;
     }
@@ -40,6 +43,7 @@ export const createService = defineSubgraph<ProfileContext, ProfileDeps>({
       async close() {
         await sweep.stop();
         await consumers?.stop();
+        await graphCleanup.stop();
         await store.close();
       },
     };

@@ -6,7 +6,15 @@
 import { onMongoCommand } from '@social/kit';
 import type { TestAccount } from '@social/testing';
 import { startProfileTestbed, type ProfileTestbed } from './helpers.js';
-import { BLOCK, FOLLOW, REQUESTS, UNFOLLOW, graphClient, recordEvents } from './graph-helpers.js';
+import {
+  BLOCK,
+  FOLLOW,
+  REQUESTS,
+  UNFOLLOW,
+  graphClient,
+  graphCleanupFinished,
+  recordEvents,
+} from './graph-helpers.js';
 
 let testbed: ProfileTestbed;
 let client: ReturnType<typeof graphClient>;
@@ -318,6 +326,8 @@ test('a deleted account leaves every list and count, with USER_DELETED events', 
     },
     leaver,
   );
+  // The edges go in the background after the deletion, in batches (graph cleanup).
+  await graphCleanupFinished(testbed, leaver!.id);
   await bus.waitFor('FriendRemoved', { userId: leaver!.id, friendId: friend!.id, reason: 'USER_DELETED' });
 
   expect(await client.relation(friend, friend!)).toMatchObject({ friendsCount: 0 });

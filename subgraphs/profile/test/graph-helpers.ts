@@ -116,3 +116,19 @@ export async function recordEvents(testbed: ProfileTestbed, group: string) {
     ).length;
   return { events, waitFor, count };
 }
+
+/**
+ * Resolves once a deleted user is out of the graph: their profile is marked deleted and the
+ * background cleanup's job is gone (the two are committed together, the job deleted with the
+ * last batch of edges).
+ */
+export async function graphCleanupFinished(testbed: ProfileTestbed, userId: string, timeoutMs = 60_000) {
+  await testbed.eventually(
+    async () => ({
+      profile: await testbed.db.collection('user_profiles').findOne({ _id: userId as never }),
+      job: await testbed.db.collection('graph_cleanups').findOne({ _id: userId as never }),
+    }),
+    ({ profile, job }) => profile?.isDeleted === true && job === null,
+    timeoutMs,
+  );
+}

@@ -322,6 +322,25 @@ export interface MediaRefDocument {
   updatedAt: Date;
 }
 
+/**
+ * `graph_cleanups`: a deleted user whose edges are still being removed (graph-cleanup.ts). Written
+ * in the transaction that marks the profile deleted, worked through batch by batch under a lease,
+ * deleted in the transaction of the last batch.
+ */
+export interface GraphCleanupDocument {
+  /** The deleted user's id: one job per user, so a redelivered UserDeleted adds nothing. */
+  _id: string;
+  reason: 'USER_DELETED';
+  createdAt: Date;
+  /** The job may be claimed once this has passed; the worker holding it renews it every batch. */
+  leaseUntil: Date;
+  /** The claim holding the lease (random per claim); null before the first claim. */
+  leaseOwner: string | null;
+  /** Batches committed so far and the edges they took (progress, for logs). */
+  batches: number;
+  edges: number;
+}
+
 export const COLLECTIONS = {
   profiles: 'user_profiles',
   friendRequests: 'friend_requests',
@@ -330,6 +349,7 @@ export const COLLECTIONS = {
   follows: 'follows',
   blocks: 'blocks',
   mediaRefs: 'media_refs',
+  graphCleanups: 'graph_cleanups',
 } as const;
 
 const uuid = { bsonType: 'string', pattern: '^[0-9a-fA-F-]{36}$' };
@@ -500,6 +520,24 @@ export function profileCollections(): CollectionSpec[] {
     {
       name: COLLECTIONS.mediaRefs,
       indexes: [{ key: { ownerId: 1 }, name: 'owner' }],
+    },
+    {
+      name: COLLECTIONS.graphCleanups,
+      validator: {
+        $jsonSchema: {
+          bsonType: 'object',
+          required: ['reason', 'createdAt', 'leaseUntil'],
+          properties: {
+            _id: uuid,
+            reason: { enum: ['USER_DELETED'] },
+            createdAt: { bsonType: 'date' },
+            leaseUntil: { bsonType: 'date' },
+            leaseOwner: { bsonType: ['string', 'null'] },
+          },
+        },
+      },
+      // Claims take the job whose lease lapsed first.
+      indexes: [{ key: { leaseUntil: 1 }, name: 'claimable' }],
     },
     outboxCollection,
     processedEventsCollection,

@@ -21,6 +21,10 @@ import type { ProfileStore } from './store.js';
  * the edges inside its own. Transactions read committed data, so a follow and a block racing each
  * other could each miss the other's uncommitted write; both therefore look again after their
  * commit (each writes, then reads what the other writes), and whichever comes second cleans up.
+ *
+ * The one exception to "one change, one transaction" is a deleted user (removeUserGraphBatch):
+ * a popular user has too many edges for one transaction, so they go in batches, each with its
+ * counters and events, worked in the background (graph-cleanup.ts).
  */
 
 /** At most this many characters in a friend request's message (seed 002). */
@@ -97,20 +101,28 @@ async function areFriends(store: ProfileStore, session: Session, a: string, b: s
   );
 }
 
-function incCounter(
+/**
+ * `$inc` of one counter by `by` for each occurrence of a user in `userIds`: a user listed twice
+ * (the deleted user in a batch of their edges) moves twice. One update per distinct multiplicity.
+ */
+async function incCounter(
   store: ProfileStore,
   session: Session,
-  userIds: string | string[],
+  userIds: string | readonly string[],
   counter: 'friendsCount' | 'followersCount' | 'followingCount',
   by: number,
-) {
-  const ids = Array.isArray(userIds) ? userIds : [userIds];
-  if (ids.length === 0) return Promise.resolve();
-  return store.profiles.updateMany(
-    { _id: { $in: ids } },
-    { $inc: { [`statistics.${counter}`]: by } },
-    { session },
-  );
+): Promise<void> {
+  const times = new Map<string, number>();
+  for (const id of typeof userIds === 'string' ? [userIds] : userIds) times.set(id, (times.get(id) ?? 0) + 1);
+  const byTimes = new Map<number, string[]>();
+  for (const [id, count] of times) byTimes.set(count, [...(byTimes.get(count) ?? []), id]);
+  for (const [count, ids] of byTimes) {
+    await store.profiles.updateMany(
+      { _id: { $in: ids } },
+      { $inc: { [`statistics.${counter}`]: by * count } },
+      { session },
+    );
+  }
 }
 
 const displayNameOf = (profile: ProfileDocument) => profile.displayName || profile.username;
@@ -132,6 +144,47 @@ async function addFollow(store: ProfileStore, session: Session, followerId: stri
   return true;
 }
 
+interface FollowEdge {
+  readonly followerId: string;
+  readonly followeeId: string;
+}
+
+/**
+ * Deletes follow edges, one by one so each is known to have gone: counters and UserUnfollowed
+ * only for those that were deleted (not for one another transaction deleted first). Resolves
+ * with how many were.
+ */
+async function removeFollows(
+  store: ProfileStore,
+  session: Session,
+  edges: readonly FollowEdge[],
+  reason: EdgeRemovalReason,
+): Promise<number> {
+  const removed: FollowEdge[] = [];
+  for (const { followerId, followeeId } of edges) {
+    const { deletedCount } = await store.follows.deleteOne({ followerId, followeeId }, { session });
+    if (deletedCount > 0) removed.push({ followerId, followeeId });
+  }
+  await incCounter(
+    store,
+    session,
+    removed.map((edge) => edge.followerId),
+    'followingCount',
+    -1,
+  );
+  await incCounter(
+    store,
+    session,
+    removed.map((edge) => edge.followeeId),
+    'followersCount',
+    -1,
+  );
+  for (const { followerId, followeeId } of removed) {
+    await store.outbox.enqueue(session, 'UserUnfollowed', { followerId, followeeId, reason });
+  }
+  return removed.length;
+}
+
 /** Deletes the follow edge if it exists; counters and UserUnfollowed only when it did. */
 async function removeFollow(
   store: ProfileStore,
@@ -140,12 +193,7 @@ async function removeFollow(
   followeeId: string,
   reason: EdgeRemovalReason,
 ) {
-  const { deletedCount } = await store.follows.deleteOne({ followerId, followeeId }, { session });
-  if (deletedCount === 0) return false;
-  await incCounter(store, session, followerId, 'followingCount', -1);
-  await incCounter(store, session, followeeId, 'followersCount', -1);
-  await store.outbox.enqueue(session, 'UserUnfollowed', { followerId, followeeId, reason });
-  return true;
+  return (await removeFollows(store, session, [{ followerId, followeeId }], reason)) > 0;
 }
 
 /** Inserts both sides of a friendship unless it exists; counters only when it was new. */
@@ -162,6 +210,37 @@ async function addFriendship(store: ProfileStore, session: Session, a: string, b
   return true;
 }
 
+interface FriendPair {
+  readonly userId: string;
+  readonly friendId: string;
+}
+
+/**
+ * Deletes both sides of friendships: each side's counter only when that side was deleted, and one
+ * FriendRemoved per friendship of which a side was. Resolves with how many friendships ended.
+ */
+async function removeFriendships(
+  store: ProfileStore,
+  session: Session,
+  pairs: readonly FriendPair[],
+  reason: EdgeRemovalReason,
+): Promise<number> {
+  const decremented: string[] = [];
+  const ended: FriendPair[] = [];
+  for (const { userId, friendId } of pairs) {
+    const mine = await store.friendships.deleteOne({ userId, friendId }, { session });
+    const theirs = await store.friendships.deleteOne({ userId: friendId, friendId: userId }, { session });
+    if (mine.deletedCount > 0) decremented.push(userId);
+    if (theirs.deletedCount > 0) decremented.push(friendId);
+    if (mine.deletedCount > 0 || theirs.deletedCount > 0) ended.push({ userId, friendId });
+  }
+  await incCounter(store, session, decremented, 'friendsCount', -1);
+  for (const { userId, friendId } of ended) {
+    await store.outbox.enqueue(session, 'FriendRemoved', { userId, friendId, reason });
+  }
+  return ended.length;
+}
+
 /** Deletes both sides of a friendship; each side's counter only when that side existed. */
 async function removeFriendship(
   store: ProfileStore,
@@ -170,13 +249,22 @@ async function removeFriendship(
   friendId: string,
   reason: EdgeRemovalReason,
 ) {
-  const mine = await store.friendships.deleteOne({ userId, friendId }, { session });
-  const theirs = await store.friendships.deleteOne({ userId: friendId, friendId: userId }, { session });
-  if (mine.deletedCount > 0) await incCounter(store, session, userId, 'friendsCount', -1);
-  if (theirs.deletedCount > 0) await incCounter(store, session, friendId, 'friendsCount', -1);
-  if (mine.deletedCount === 0 && theirs.deletedCount === 0) return false;
-  await store.outbox.enqueue(session, 'FriendRemoved', { userId, friendId, reason });
-  return true;
+  return (await removeFriendships(store, session, [{ userId, friendId }], reason)) > 0;
+}
+
+/** FriendRequestClosed for a pending request that was just declined, withdrawn or dropped. */
+function requestClosed(
+  store: ProfileStore,
+  session: Session,
+  request: FriendRequestDocument,
+  status: 'REJECTED' | 'CANCELLED',
+) {
+  return store.outbox.enqueue(session, 'FriendRequestClosed', {
+    requestId: request._id,
+    senderId: request.senderId,
+    receiverId: request.receiverId,
+    status,
+  });
 }
 
 /** Cancels the pending requests between two users (either direction), with their events. */
@@ -200,12 +288,7 @@ async function cancelPendingBetween(store: ProfileStore, session: Session, a: st
       { $set: { status: 'Cancelled', respondedAt: now, updatedAt: now } },
       { session },
     );
-    await store.outbox.enqueue(session, 'FriendRequestClosed', {
-      requestId: request._id,
-      senderId: request.senderId,
-      receiverId: request.receiverId,
-      status: 'CANCELLED',
-    });
+    await requestClosed(store, session, request, 'CANCELLED');
   }
 }
 
@@ -355,12 +438,7 @@ export async function respondToFriendRequest(
         { $set: { status: 'Rejected', respondedAt: now, updatedAt: now } },
         { session },
       );
-      await store.outbox.enqueue(session, 'FriendRequestClosed', {
-        requestId: request._id,
-        senderId: request.senderId,
-        receiverId: request.receiverId,
-        status: 'REJECTED',
-      });
+      await requestClosed(store, session, request, 'REJECTED');
       return declined;
     }
     const [senderProfile, receiverProfile] = await profilesOf(store, session, request.senderId, viewerId);
@@ -423,12 +501,7 @@ export async function cancelFriendRequest(
       { $set: { status: 'Cancelled', respondedAt: now, updatedAt: now } },
       { session },
     );
-    await store.outbox.enqueue(session, 'FriendRequestClosed', {
-      requestId: request._id,
-      senderId: request.senderId,
-      receiverId: request.receiverId,
-      status: 'CANCELLED',
-    });
+    await requestClosed(store, session, request, 'CANCELLED');
     return { ...request, status: 'Cancelled' as const, respondedAt: now, updatedAt: now };
   });
 }
@@ -511,104 +584,133 @@ export async function unblock(store: ProfileStore, viewerId: string, blockedId: 
 
 // -- Account deletion ---------------------------------------------------------------------------
 
+/** What one batch of a deleted user's graph removal did. */
+export interface GraphRemovalBatch {
+  /** Edges the batch took: a friendship, a follow, a block or a friend request counts one. */
+  readonly edges: number;
+  /** The batch found fewer edges than it could take: the user has none left. */
+  readonly done: boolean;
+}
+
 /**
- * Takes a deleted user out of the graph, in the caller's transaction (auth's UserDeleted): their
- * friendships (both sides), follows (both directions), blocks (both ways) and friend requests go,
- * the other users' counters drop by one per removed edge, and FriendRemoved / UserUnfollowed /
- * FriendRequestClosed (reason USER_DELETED) tell feed, chat and notification. The caller's
- * transaction must write the user's profile (it hides it), which this does too (counters to zero),
- * so edges created concurrently conflict with it rather than survive it.
+ * Takes up to `limit` of a deleted user's edges out of the graph, in the caller's transaction (one
+ * transaction per batch, graph-cleanup.ts): friendships (both sides) first, then follows (both
+ * directions), blocks (both ways) and friend requests. Every counter drops by one per edge side
+ * deleted, and FriendRemoved / UserUnfollowed (reason USER_DELETED) and FriendRequestClosed (for
+ * pending requests) tell feed, chat and notification.
+ *
+ * Re-runnable: run again (a retried transaction, a second worker) it finds only what is left, and
+ * only what it deletes moves counters or produces events. The batch that finds fewer than `limit`
+ * edges took the last ones and also sets the user's own counters to zero. Nothing adds edges to
+ * the user meanwhile: follows and friend requests refuse hidden users, and the transaction that
+ * hid the profile wrote it, so those that raced it conflicted with it.
  */
-export async function removeUserFromGraph(
+export async function removeUserGraphBatch(
   store: ProfileStore,
   session: Session,
   userId: string,
-): Promise<void> {
+  limit: number,
+): Promise<GraphRemovalBatch> {
   const reason = 'USER_DELETED' as const;
+  let left = limit;
+  /** The next rows of one kind, at most as many as the batch has room for (limit 0 means all). */
+  const next = async <T>(query: (room: number) => Promise<T[]>): Promise<T[]> => {
+    if (left <= 0) return [];
+    const rows = await query(left);
+    left -= rows.length;
+    return rows;
+  };
 
-  const mySides = await store.friendships
-    .find({ userId }, { session, projection: { friendId: 1 } })
-    .toArray();
-  const theirSides = await store.friendships
-    .find({ friendId: userId }, { session, projection: { userId: 1 } })
-    .toArray();
-  if (mySides.length > 0) {
-    await store.friendships.deleteMany({ _id: { $in: mySides.map((f) => f._id) } }, { session });
-  }
-  if (theirSides.length > 0) {
-    await store.friendships.deleteMany({ _id: { $in: theirSides.map((f) => f._id) } }, { session });
-    await incCounter(
-      store,
-      session,
-      theirSides.map((f) => f.userId),
-      'friendsCount',
-      -1,
-    );
-  }
-  const formerFriends = new Set([...mySides.map((f) => f.friendId), ...theirSides.map((f) => f.userId)]);
-  for (const friendId of formerFriends) {
-    await store.outbox.enqueue(session, 'FriendRemoved', { userId, friendId, reason });
-  }
-
-  const following = await store.follows
-    .find({ followerId: userId }, { session, projection: { followeeId: 1 } })
-    .toArray();
-  if (following.length > 0) {
-    await store.follows.deleteMany({ _id: { $in: following.map((f) => f._id) } }, { session });
-    await incCounter(
-      store,
-      session,
-      following.map((f) => f.followeeId),
-      'followersCount',
-      -1,
-    );
-  }
-  const followers = await store.follows
-    .find({ followeeId: userId }, { session, projection: { followerId: 1 } })
-    .toArray();
-  if (followers.length > 0) {
-    await store.follows.deleteMany({ _id: { $in: followers.map((f) => f._id) } }, { session });
-    await incCounter(
-      store,
-      session,
-      followers.map((f) => f.followerId),
-      'followingCount',
-      -1,
-    );
-  }
-  for (const { followeeId } of following) {
-    await store.outbox.enqueue(session, 'UserUnfollowed', { followerId: userId, followeeId, reason });
-  }
-  for (const { followerId } of followers) {
-    await store.outbox.enqueue(session, 'UserUnfollowed', { followerId, followeeId: userId, reason });
-  }
-
-  await store.blocks.deleteMany({ $or: [{ blockerId: userId }, { blockedId: userId }] }, { session });
-
-  const requests = await store.friendRequests
-    .find({ $or: [{ senderId: userId }, { receiverId: userId }] }, { session })
-    .toArray();
-  for (const request of requests.filter((r) => r.status === 'Pending')) {
-    await store.outbox.enqueue(session, 'FriendRequestClosed', {
-      requestId: request._id,
-      senderId: request.senderId,
-      receiverId: request.receiverId,
-      status: 'CANCELLED',
-    });
-  }
-  if (requests.length > 0) {
-    await store.friendRequests.deleteMany({ _id: { $in: requests.map((r) => r._id) } }, { session });
-  }
-
-  await store.profiles.updateOne(
-    { _id: userId },
-    {
-      $set: {
-        'statistics.friendsCount': 0,
-        'statistics.followersCount': 0,
-        'statistics.followingCount': 0,
-      },
-    },
-    { session },
+  // The user's sides, then other users' sides left without a counterpart.
+  const mine = await next((room) =>
+    store.friendships
+      .find({ userId }, { session, projection: { friendId: 1 } })
+      .limit(room)
+      .toArray(),
   );
+  await removeFriendships(
+    store,
+    session,
+    mine.map((side) => ({ userId, friendId: side.friendId })),
+    reason,
+  );
+  const theirs = await next((room) =>
+    store.friendships
+      .find({ friendId: userId }, { session, projection: { userId: 1 } })
+      .limit(room)
+      .toArray(),
+  );
+  await removeFriendships(
+    store,
+    session,
+    theirs.map((side) => ({ userId, friendId: side.userId })),
+    reason,
+  );
+
+  const following = await next((room) =>
+    store.follows
+      .find({ followerId: userId }, { session, projection: { followeeId: 1 } })
+      .limit(room)
+      .toArray(),
+  );
+  await removeFollows(
+    store,
+    session,
+    following.map((edge) => ({ followerId: userId, followeeId: edge.followeeId })),
+    reason,
+  );
+  const followers = await next((room) =>
+    store.follows
+      .find({ followeeId: userId }, { session, projection: { followerId: 1 } })
+      .limit(room)
+      .toArray(),
+  );
+  await removeFollows(
+    store,
+    session,
+    followers.map((edge) => ({ followerId: edge.followerId, followeeId: userId })),
+    reason,
+  );
+
+  for (const side of ['blockerId', 'blockedId'] as const) {
+    const blocks = await next((room) =>
+      store.blocks
+        .find({ [side]: userId }, { session, projection: { _id: 1 } })
+        .limit(room)
+        .toArray(),
+    );
+    if (blocks.length > 0) {
+      await store.blocks.deleteMany({ _id: { $in: blocks.map((edge) => edge._id) } }, { session });
+    }
+  }
+
+  // Every request of the user goes; the pending ones are announced as withdrawn.
+  for (const side of ['senderId', 'receiverId'] as const) {
+    const requests = await next((room) =>
+      store.friendRequests
+        .find({ [side]: userId }, { session, projection: { _id: 1 } })
+        .limit(room)
+        .toArray(),
+    );
+    for (const { _id } of requests) {
+      const request = await store.friendRequests.findOneAndDelete({ _id }, { session });
+      if (request?.status === 'Pending') await requestClosed(store, session, request, 'CANCELLED');
+    }
+  }
+
+  const done = left > 0;
+  if (done) {
+    await store.profiles.updateOne(
+      { _id: userId },
+      {
+        $set: {
+          'statistics.friendsCount': 0,
+          'statistics.followersCount': 0,
+          'statistics.followingCount': 0,
+        },
+      },
+      { session },
+    );
+  }
+  return { edges: limit - left, done };
 }

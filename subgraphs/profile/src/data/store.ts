@@ -20,6 +20,7 @@ import {
   type FollowDocument,
   type FriendRequestDocument,
   type FriendshipDocument,
+  type GraphCleanupDocument,
   type MediaRefDocument,
   type ProfileDocument,
 } from './collections.js';
@@ -34,6 +35,8 @@ export interface ProfileStore {
   readonly follows: Collection<FollowDocument>;
   readonly blocks: Collection<BlockDocument>;
   readonly mediaRefs: Collection<MediaRefDocument>;
+  /** Deleted users whose edges are still being removed (graph-cleanup.ts). */
+  readonly graphCleanups: Collection<GraphCleanupDocument>;
   readonly outbox: MongoOutbox<ProfileEventMap>;
   readonly config: ProfileConfig;
   /**
@@ -80,6 +83,7 @@ export async function openProfileStore(options: {
     follows: db.collection<FollowDocument>(COLLECTIONS.follows),
     blocks: db.collection<BlockDocument>(COLLECTIONS.blocks),
     mediaRefs: db.collection<MediaRefDocument>(COLLECTIONS.mediaRefs),
+    graphCleanups: db.collection<GraphCleanupDocument>(COLLECTIONS.graphCleanups),
     outbox,
     config,
     async transaction(fn) {
