@@ -52,10 +52,13 @@ test('an uploaded picture becomes the avatar others see, and goes when the file 
     { token: alice.token },
   );
   expect(set.errors).toBeUndefined();
-  expect(set.data?.updateProfile.avatarUrl).toBe(file.webUrl);
 
-  // Bob sees the avatar: its URL from profile, the file itself resolved by media.
-  const seen = await supergraph.query<AvatarView>(AVATAR, { username: alice.username }, { token: bob.token });
+  // Bob sees the avatar: its URL from profile, the file itself resolved by media. Profile learns
+  // the processed file's URLs from media's MediaProcessed event, which may still be on its way.
+  const seen = await until(
+    () => supergraph.query<AvatarView>(AVATAR, { username: alice.username }, { token: bob.token }),
+    (response) => response.data?.profile?.avatarUrl === file.webUrl,
+  );
   expect(seen.errors).toBeUndefined();
   expect(seen.data?.profile).toEqual({
     avatarUrl: file.webUrl,

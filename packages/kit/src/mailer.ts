@@ -56,7 +56,8 @@ export function createMailer(options: MailerOptions): Mailer {
       ready ??= mkdir(dirname(options.outboxPath), { recursive: true });
       await ready;
       const line = JSON.stringify({ ...message, from: options.from, sentAt: new Date().toISOString() });
-      // One appendFile per message: a line is written whole, so concurrent readers never see half.
+      // One appendFile per message, ending in a newline: writers never interleave, and a reader
+      // that meets a line without its newline knows it is still being written.
       await appendFile(options.outboxPath, `${line}\n`, 'utf8');
       logger.debug({ kind: message.kind, outbox: options.outboxPath }, 'mail written to outbox');
     },

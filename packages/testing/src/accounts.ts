@@ -23,8 +23,11 @@ export async function readOutbox(path: string): Promise<OutboxMail[]> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
+  // Every message ends with a newline; text after the last one is a message still being
+  // appended (a reader can see an append half done), so only complete lines are read.
   return content
     .split('\n')
+    .slice(0, -1)
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as OutboxMail);
 }
