@@ -2,6 +2,7 @@ import { handleEventOnce, type EventBus, type EventEnvelope, type EventSubscript
 import type { ClientSession } from 'mongodb';
 import { z } from 'zod';
 import type { ProfileDocument } from './data/collections.js';
+import { recordActivity } from './data/activities.js';
 import { scheduleGraphCleanup } from './data/graph-cleanup.js';
 import { mergeMediaRef, profileImageUrl, usableAsProfileImage, type MediaStatus } from './data/media-refs.js';
 import {
@@ -55,7 +56,10 @@ const mediaFacts = z.object({
   webUrl: z.string().nullish(),
   thumbnailUrl: z.string().nullish(),
 });
-const mediaProcessed = mediaFacts.extend({ status: z.enum(['COMPLETED', 'FAILED']) });
+const mediaProcessed = mediaFacts.extend({
+  status: z.enum(['COMPLETED', 'FAILED']),
+  category: z.string().nullish(),
+});
 
 export async function startConsumers(
   deps: ProfileDeps,
@@ -101,6 +105,43 @@ export async function startConsumers(
       await Promise.all(subscriptions.map((subscription) => subscription.stop()));
     },
   };
+}
+
+// -- media's uploads on the timeline ------------------------------------------------------------
+
+/** Uploads shown on the timeline: photos and videos for the profile or for posts, not chat files. */
+const TIMELINE_CATEGORIES = new Set(['PROFILE', 'POST']);
+const TIMELINE_KINDS = {
+  IMAGE: { activityType: 'PhotoUploaded', description: 'Uploaded a photo', counter: 'photosCount' },
+  VIDEO: { activityType: 'VideoUploaded', description: 'Uploaded a video', counter: 'videosCount' },
+} as const;
+
+/**
+ * The seed's PhotoUploaded / VideoUploaded activities and photosCount / videosCount: recorded
+ * the first time media reports a profile or post photo or video processed (a file processed
+ * again, or deleted meanwhile, is not counted twice). The activity is public when the file is.
+ */
+async function recordUpload(
+  deps: ProfileDeps,
+  session: ClientSession,
+  data: z.infer<typeof mediaProcessed>,
+): Promise<void> {
+  const kind = TIMELINE_KINDS[data.fileType as keyof typeof TIMELINE_KINDS] as
+    (typeof TIMELINE_KINDS)[keyof typeof TIMELINE_KINDS] | undefined;
+  if (data.status !== 'COMPLETED' || !kind || !TIMELINE_CATEGORIES.has(data.category ?? '')) return;
+  const { store } = deps;
+  const before = await store.mediaRefs.findOne({ _id: data.mediaId }, { session, projection: { status: 1 } });
+  if (before?.status === 'COMPLETED' || before?.status === 'DELETED') return;
+  const profile = await findProfile(store, data.ownerId, session);
+  if (!profile || profile.isDeleted) return;
+  await updateProfileDocument(store, session, profile._id, { $inc: { [`statistics.${kind.counter}`]: 1 } });
+  await recordActivity(store, session, {
+    userId: profile._id,
+    activityType: kind.activityType,
+    description: kind.description,
+    metadata: { mediaId: data.mediaId, thumbnailUrl: data.thumbnailUrl ?? null },
+    isPublic: data.isPublic === true,
+  });
 }
 
 // -- auth ---------------------------------------------------------------------------------------
@@ -265,6 +306,7 @@ async function handleMediaEvent(
       const data = mediaProcessed.parse(event.data);
       facts = data;
       status = data.status;
+      await recordUpload(deps, session, data);
       break;
     }
     case 'MediaUpdated':

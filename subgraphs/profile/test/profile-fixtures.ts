@@ -126,7 +126,7 @@ export const newMediaId = () => new ObjectId().toHexString();
 export async function publishImage(
   bed: ProfileTestbed,
   ownerId: string,
-  options: { isPublic?: boolean; fileType?: string; processed?: boolean } = {},
+  options: { isPublic?: boolean; fileType?: string; processed?: boolean; category?: string } = {},
 ): Promise<{ mediaId: string; webUrl: string }> {
   const mediaId = newMediaId();
   const events = bed.supergraph.stack.resources.events;
@@ -135,7 +135,7 @@ export async function publishImage(
     ownerId,
     fileType: options.fileType ?? 'IMAGE',
     mimeType: options.fileType === 'VIDEO' ? 'video/mp4' : 'image/png',
-    category: 'PROFILE',
+    category: options.category ?? 'PROFILE',
     isPublic: options.isPublic ?? true,
   };
   const webUrl = `https://cdn.example.com/${mediaId}/web.webp`;

@@ -5,7 +5,17 @@
 import { onMongoCommand } from '@social/kit';
 import type { TestAccount } from '@social/testing';
 import { startProfileTestbed, type ProfileTestbed } from './helpers.js';
-import { befriend, block, fails, ok, setPrivacy, uniqueWord, updateProfile } from './profile-fixtures.js';
+import {
+  befriend,
+  block,
+  fails,
+  mediaKnown,
+  ok,
+  publishImage,
+  setPrivacy,
+  uniqueWord,
+  updateProfile,
+} from './profile-fixtures.js';
 
 let bed: ProfileTestbed;
 
@@ -211,6 +221,41 @@ describe('activities', () => {
     expect(await types(owner.id)).toEqual([]);
 
     expect((await fails(bed, ACTIVITIES, { first: 5 })).extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  test('processed photos and videos reach the timeline once; private ones only the owner sees', async () => {
+    const owner = await bed.member();
+    const stranger = await bed.member();
+    const photo = await publishImage(bed, owner.id, { isPublic: true, category: 'POST' });
+    const video = await publishImage(bed, owner.id, { fileType: 'VIDEO', isPublic: false });
+    const chatPicture = await publishImage(bed, owner.id, { category: 'CHAT' });
+    for (const { mediaId } of [photo, video, chatPicture]) await mediaKnown(bed, mediaId);
+    // Media reports the photo processed again (a retry): it is not a second upload.
+    const again = await bed.supergraph.stack.resources.events.publish('media', 'MediaProcessed', {
+      mediaId: photo.mediaId,
+      ownerId: owner.id,
+      fileType: 'IMAGE',
+      mimeType: 'image/png',
+      category: 'POST',
+      isPublic: true,
+      status: 'COMPLETED',
+      url: photo.webUrl,
+      webUrl: photo.webUrl,
+      thumbnailUrl: photo.webUrl,
+      width: 800,
+      height: 600,
+      duration: null,
+      processingError: null,
+    });
+    await bed.eventually(
+      () => bed.db.collection('processed_events').findOne({ _id: `media:${again.id}` as never }),
+      (processed) => processed !== null,
+    );
+
+    expect(await types(null, owner.token)).toEqual(['VIDEO_UPLOADED', 'PHOTO_UPLOADED']);
+    expect(await types(owner.id, stranger.token)).toEqual(['PHOTO_UPLOADED']);
+    const stored = await bed.db.collection('user_profiles').findOne({ _id: owner.id as never });
+    expect(stored?.statistics).toMatchObject({ photosCount: 1, videosCount: 1 });
   });
 
   test('pages newest first', async () => {
