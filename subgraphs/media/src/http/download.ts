@@ -146,9 +146,12 @@ export function downloadHandler(deps: MediaDeps) {
     res.setHeader('content-type', rendition.mimeType);
     if (variant === 'original') {
       const name = file.originalFileName.replace(/["\\\r\n]/g, '_');
+      // Documents (PDF, Office) are downloaded, never rendered in the media origin (a PDF viewer
+      // runs scripts); images, video and audio display inline.
+      const disposition = file.fileType === 'Document' ? 'attachment' : 'inline';
       res.setHeader(
         'content-disposition',
-        `inline; filename="${name.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+        `${disposition}; filename="${name.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`,
       );
     }
     if (range) {

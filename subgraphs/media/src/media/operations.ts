@@ -69,7 +69,11 @@ export async function requestUpload(
   const expiresAt = new Date(
     Math.floor((now.getTime() + deps.config.MEDIA_UPLOAD_URL_TTL_SECONDS * 1000) / 1000) * 1000,
   );
-  const id = new ObjectId();
+  // Random bytes, not the driver's time + counter ObjectId. A private file attached to a post or
+  // message is resolved, with signed URLs, for whoever presents its id in an entity reference
+  // (media cannot tell who may read the post), so the id is a capability and must not be
+  // guessable from one's own uploads. Lists sort by uploadedAt, never by the id's time.
+  const id = new ObjectId(randomBytes(12));
   const mediaId = id.toHexString();
   const file: MediaFileDocument = {
     _id: id,
@@ -240,8 +244,12 @@ function pageAfter(after: string | null | undefined): PageAfter | undefined {
   if (!after) return undefined;
   const [time, id] = decodeCursor(after, 2);
   const objectId = typeof id === 'string' ? toObjectId(id) : null;
-  if (typeof time !== 'number' || !objectId) throw badUserInput('after is not a valid cursor', 'after');
-  return { uploadedAt: new Date(time), id: objectId };
+  // A time outside the Date range would reach the query as an invalid date.
+  const uploadedAt = typeof time === 'number' ? new Date(time) : null;
+  if (!uploadedAt || Number.isNaN(uploadedAt.getTime()) || !objectId) {
+    throw badUserInput('after is not a valid cursor', 'after');
+  }
+  return { uploadedAt, id: objectId };
 }
 
 const cursorOf = (file: MediaFileDocument) => [file.uploadedAt.getTime(), file._id.toHexString()];
@@ -267,17 +275,18 @@ export async function listOwn(
   return connectionFromRows(rows, size, cursorOf, { hasPreviousPage: position !== undefined });
 }
 
-/** Another user's files as others see them (public, processed), newest first. */
+/** Another user's files as others see them (public, processed), newest first; none for a null id. */
 export async function listPublic(
   deps: MediaDeps,
-  userId: string,
+  userId: string | null,
   filter: ListFilter,
   first: number | null | undefined,
   after: string | null | undefined,
 ): Promise<Connection<MediaFileDocument>> {
   const size = pageSize(first);
   const position = pageAfter(after);
-  const rows = size === 0 ? [] : await deps.files.listPublicOf(userId, filter, position, size + 1);
+  const rows =
+    size === 0 || userId === null ? [] : await deps.files.listPublicOf(userId, filter, position, size + 1);
   return connectionFromRows(rows, size, cursorOf, { hasPreviousPage: position !== undefined });
 }
 

@@ -4,9 +4,12 @@ import { ALLOWED_MIME_TYPES, SIZE_LIMITS, formatOf, normalizeMime } from './form
 
 /** One schema per input type, with the seed's limits (STYLE 9); checked before anything is stored. */
 
-/** Control characters (C0 and DEL): they have no place in a file name shown to people. */
-const hasControl = (value: string) =>
-  [...value].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
+/**
+ * Control characters (C0, DEL, C1) and the bidirectional controls (U+202A-U+202E, U+2066-U+2069,
+ * LRM/RLM/ALM, which make "invoice<RLO>fdp.exe" display as "invoiceexe.pdf"): they have no
+ * place in a file name shown to people.
+ */
+const hasControl = (value: string) => /[\p{Cc}\p{Bidi_Control}]/u.test(value);
 
 export const fileName = z
   .string()

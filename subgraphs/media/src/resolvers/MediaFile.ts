@@ -26,7 +26,10 @@ const decimal = (value: { toString(): string }) => Number.parseFloat(value.toStr
 
 /** Fields of a stored file; visibility was decided where the file was loaded. */
 export const MediaFile = {
-  __resolveReference: async (reference: { id: string }, context: MediaContext) => {
+  __resolveReference: async (reference: { id: unknown }, context: MediaContext) => {
+    // Representations are client input when sent straight to the subgraph: an id that is not a
+    // string names no file.
+    if (typeof reference.id !== 'string') return null;
     const file = await context.loaders.mediaById.load(reference.id.toLowerCase());
     return file && canSee(file, context.viewer, 'reference') ? file : null;
   },

@@ -3,7 +3,8 @@ import { listOwn, listPublic } from '../media/operations.js';
 import type { MediaContext } from '../subgraph.js';
 
 interface UserReference {
-  readonly id: string;
+  /** From the representation: client input when `_entities` is sent straight to the subgraph. */
+  readonly id: unknown;
 }
 
 /** media's part of the User entity (owned by auth): the user's files the viewer may see. */
@@ -19,8 +20,10 @@ export const User = {
     context: MediaContext,
   ) => {
     const filter = { category: args.category ?? null, fileType: args.fileType ?? null };
-    return context.viewer?.id === user.id
-      ? listOwn(context.media, user.id, filter, args.first, args.after)
-      : listPublic(context.media, user.id, filter, args.first, args.after);
+    // An id that is not a string (e.g. a query operator object) is nobody: it never reaches a query.
+    const userId = typeof user.id === 'string' ? user.id : null;
+    return context.viewer?.id === userId
+      ? listOwn(context.media, context.viewer.id, filter, args.first, args.after)
+      : listPublic(context.media, userId, filter, args.first, args.after);
   },
 };
