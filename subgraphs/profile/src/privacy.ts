@@ -1,5 +1,5 @@
 import type { Viewer } from '@social/kit';
-import type { FriendRequestDocument, ProfileDocument } from './data/collections.js';
+import type { FriendRequestDocument, ProfileDocument, StoredActivityType } from './data/collections.js';
 
 /** How the viewer stands to one user, loaded for a whole page of users at once (loaders.ts). */
 export interface Relation {
@@ -104,4 +104,35 @@ export function canSee(profile: ProfileDocument, level: AccessLevel, group: Fiel
       return flag === undefined || profile.privacySettings[flag] === true;
     }
   }
+}
+
+/**
+ * Timeline entries that tell about a field group: what the viewer may not see of the group, they
+ * may not learn from the timeline either. Checked when the timeline is read, so a setting takes
+ * effect at once for entries recorded before it changed.
+ */
+const ACTIVITY_GROUPS: readonly {
+  readonly group: FieldGroup;
+  /** Activity types that are about the group. */
+  readonly types: readonly StoredActivityType[];
+  /** GraphQL field names of the group in a ProfileUpdated entry's `metadata.fields`. */
+  readonly fields: readonly string[];
+}[] = [
+  { group: 'connections', types: ['FriendAdded', 'FriendRemoved'], fields: [] },
+  { group: 'education', types: ['EducationAdded'], fields: ['education'] },
+  { group: 'experience', types: ['ExperienceAdded'], fields: ['experience'] },
+  { group: 'location', types: [], fields: ['location'] },
+  { group: 'dateOfBirth', types: [], fields: ['dateOfBirth'] },
+];
+
+/** The activity types and ProfileUpdated fields whose entries a viewer with `level` may not see. */
+export function hiddenActivities(
+  profile: ProfileDocument,
+  level: AccessLevel,
+): { types: StoredActivityType[]; fields: string[] } {
+  const hidden = ACTIVITY_GROUPS.filter(({ group }) => !canSee(profile, level, group));
+  return {
+    types: hidden.flatMap(({ types }) => types),
+    fields: hidden.flatMap(({ fields }) => fields),
+  };
 }

@@ -40,6 +40,12 @@ export function checkUserId(id: string, field = 'userId'): string {
   return id;
 }
 
+/** A friend request id argument (a UUID, as this service makes them), else BAD_USER_INPUT. */
+function checkRequestId(id: string): string {
+  if (!UUID.test(id)) throw badUserInput('requestId must be a friend request id', 'requestId');
+  return id;
+}
+
 /** Deleted or suspended: gone for everyone but staff. */
 export function isHidden(profile: ProfileDocument): boolean {
   return profile.isDeleted || !profile.isActive;
@@ -427,6 +433,7 @@ export async function respondToFriendRequest(
   requestId: string,
   accept: boolean,
 ): Promise<FriendRequestDocument> {
+  checkRequestId(requestId);
   return graphTransaction(store, async (session) => {
     const request = await requestOf(store, session, requestId, viewerId, 'receiverId');
     if (request.status !== 'Pending') throw conflict('This friend request is no longer pending');
@@ -492,6 +499,7 @@ export async function cancelFriendRequest(
   viewerId: string,
   requestId: string,
 ): Promise<FriendRequestDocument> {
+  checkRequestId(requestId);
   return graphTransaction(store, async (session) => {
     const request = await requestOf(store, session, requestId, viewerId, 'senderId');
     if (request.status !== 'Pending') throw conflict('This friend request is no longer pending');

@@ -9,9 +9,11 @@ import {
   type Viewer,
 } from '@social/kit';
 import type { ActivityDocument } from '../data/collections.js';
+import { checkUserId } from '../data/graph.js';
 import { countProfileView, findProfileByUsername } from '../data/profiles.js';
 import { searchProfiles, type SearchPosition } from '../data/search.js';
 import { activityPage, type ActivityPosition } from '../data/timeline.js';
+import { hiddenActivities } from '../privacy.js';
 import type { ProfileContext } from '../subgraph.js';
 import { searchText, username as usernameSchema } from '../validation.js';
 import { viewOf, type UserRef } from './view.js';
@@ -112,7 +114,7 @@ export const Query = {
     args: PageArgs & { userId?: string | null },
     context: ProfileContext,
   ): Promise<Connection<ReturnType<typeof activityNode>>> {
-    const userId = args.userId ?? requireViewer(context).id;
+    const userId = args.userId != null ? checkUserId(args.userId) : requireViewer(context).id;
     const size = pageSize(args.first);
     let after: ActivityPosition | null = null;
     if (args.after) {
@@ -122,14 +124,23 @@ export const Query = {
       after = { createdAt, id };
     }
     let publicOnly = false;
+    let hidden: ReturnType<typeof hiddenActivities> | undefined;
     if (context.viewer?.id !== userId) {
-      const { level } = await viewOf({ id: userId }, context);
-      if (level !== 'full' && level !== 'staff') {
+      const { profile, level } = await viewOf({ id: userId }, context);
+      if (!profile || (level !== 'full' && level !== 'staff')) {
         return connectionOf([], size, () => [], activityNode, args.after);
       }
       publicOnly = true;
+      // Entries about what the owner hides now (connections, education...) are hidden with it.
+      hidden = hiddenActivities(profile, level);
     }
-    const rows = await activityPage(context.profile.store, { userId, publicOnly, after, limit: size + 1 });
+    const rows = await activityPage(context.profile.store, {
+      userId,
+      publicOnly,
+      hidden,
+      after,
+      limit: size + 1,
+    });
     return connectionOf(
       rows,
       size,

@@ -44,6 +44,7 @@ export const GraphQuery = {
         size,
         (row) => row.sentAt,
         (row) => ({ node: row }),
+        after,
       ),
       totalCount,
     };
@@ -132,7 +133,9 @@ export const GraphQuery = {
               { $project: { mutual: 1 } },
             ])
             .toArray();
-    const connection = connectionFromRows(rows, size, (row) => [row.mutual, row._id]);
+    const connection = connectionFromRows(rows, size, (row) => [row.mutual, row._id], {
+      hasPreviousPage: after !== null,
+    });
     return {
       pageInfo: connection.pageInfo,
       edges: connection.edges.map(({ cursor, node }) => ({
@@ -162,6 +165,7 @@ export const GraphQuery = {
         size,
         (row) => row.createdAt,
         (row) => ({ node: { id: row.blockedId }, blockedAt: row.createdAt }),
+        after,
       ),
       totalCount,
     };

@@ -30,12 +30,14 @@ async function edgeList(
           size,
           (row) => row.createdAt,
           (row) => ({ node: { id: row.otherId }, friendsSince: row.createdAt }),
+          after,
         )
       : edgeConnection(
           rows,
           size,
           (row) => row.createdAt,
           (row) => ({ node: { id: row.otherId }, followedAt: row.createdAt }),
+          after,
         );
   return { ...connection, totalCount };
 }
@@ -76,6 +78,7 @@ export const GraphUser = {
         size,
         (row) => row.createdAt,
         (row) => ({ node: { id: row.otherId }, friendsSince: row.createdAt }),
+        after,
       ),
       totalCount,
     };

@@ -6,12 +6,23 @@ export interface PageArgs {
   readonly after?: string | null;
 }
 
-/** Page size and keyset position from the arguments; a malformed cursor is BAD_USER_INPUT. */
+/** The largest distance from the epoch a Date can hold, in ms (ECMA-262 time values). */
+const MAX_TIME_MS = 8.64e15;
+
+/**
+ * Page size and keyset position from the arguments; a malformed cursor is BAD_USER_INPUT (its
+ * time must be whole milliseconds a Date can hold, as every cursor this service makes is).
+ */
 export function keysetPage(args: PageArgs): { size: number; after: [number, string] | null } {
   const size = pageSize(args.first);
   if (!args.after) return { size, after: null };
   const [ms, id] = decodeCursor(args.after, 2);
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || typeof id !== 'string') {
+  if (
+    typeof ms !== 'number' ||
+    !Number.isInteger(ms) ||
+    Math.abs(ms) > MAX_TIME_MS ||
+    typeof id !== 'string'
+  ) {
     throw badUserInput('after is not a valid cursor', 'after');
   }
   return { size, after: [ms, id] };
@@ -19,15 +30,19 @@ export function keysetPage(args: PageArgs): { size: number; after: [number, stri
 
 /**
  * A connection whose edges carry extra fields: `rows` fetched with limit `size + 1`, each turned
- * into an edge by `edgeOf` (node and extras), with its cursor from (sort date, id).
+ * into an edge by `edgeOf` (node and extras), with its cursor from (sort date, id). `after` is the
+ * page's keyset position: a page after a cursor has items before it (hasPreviousPage).
  */
 export function edgeConnection<Row extends { _id: string }, Edge extends object>(
   rows: readonly Row[],
   size: number,
   dateOf: (row: Row) => Date,
   edgeOf: (row: Row) => Edge,
+  after: unknown = null,
 ) {
-  const connection = connectionFromRows(rows, size, (row) => [dateOf(row).getTime(), row._id]);
+  const connection = connectionFromRows(rows, size, (row) => [dateOf(row).getTime(), row._id], {
+    hasPreviousPage: after !== null && after !== undefined,
+  });
   return {
     pageInfo: connection.pageInfo,
     edges: connection.edges.map(({ cursor, node }) => ({ cursor, ...edgeOf(node) })),
