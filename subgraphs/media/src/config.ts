@@ -48,6 +48,12 @@ export const mediaConfigSchema = z
     /** A file in Processing for longer than this is taken to be abandoned (crash) and retried. */
     MEDIA_PROCESSING_LEASE_SECONDS: positive(5 * 60),
     MEDIA_PROCESSING_MAX_ATTEMPTS: positive(3),
+    /**
+     * Largest image processed, in pixels (all frames of an animation together): a small file can
+     * decode to gigabytes (a "decompression bomb"); larger images end FAILED. 100 MP covers
+     * today's phone cameras within the 10 MB upload limit.
+     */
+    MEDIA_MAX_IMAGE_PIXELS: positive(100_000_000),
     /** How often expired uploads and deleted files past their grace period are cleaned up. */
     MEDIA_SWEEP_INTERVAL_MS: positive(60_000),
     /** How long a deleted file's bytes are kept before the sweep removes them. */

@@ -76,6 +76,7 @@ export const createService = defineSubgraph<MediaContext, MediaDeps>({
         pollMs: config.MEDIA_PROCESSING_POLL_MS,
         leaseSeconds: config.MEDIA_PROCESSING_LEASE_SECONDS,
         maxAttempts: config.MEDIA_PROCESSING_MAX_ATTEMPTS,
+        maxImagePixels: config.MEDIA_MAX_IMAGE_PIXELS,
       });
       const sweeper = startSweeper({
         files,

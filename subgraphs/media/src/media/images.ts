@@ -124,20 +124,32 @@ export async function processImage(
   input: Buffer,
   format: MediaFormat,
   keepLocationData: boolean,
+  maxPixels: number,
 ): Promise<ProcessedImage> {
   const animated = format.mime === 'image/gif' || format.mime === 'image/webp';
   let metadata: Metadata;
   try {
+    // The header only: nothing is decoded before the size check below.
     metadata = await sharp(input).metadata();
   } catch (error) {
     throw new ContentError(`the image could not be decoded: ${(error as Error).message}`, { cause: error });
   }
   if (!metadata.width || !metadata.height) throw new ContentError('the image has no dimensions');
+  const pixels = metadata.width * metadata.height * (animated ? (metadata.pages ?? 1) : 1);
+  if (pixels > maxPixels) {
+    throw new ContentError(
+      `the image is too large to process: ${metadata.width}×${metadata.height}` +
+        `${animated && (metadata.pages ?? 1) > 1 ? ` × ${metadata.pages} frames` : ''}` +
+        ` exceeds ${maxPixels} pixels`,
+    );
+  }
+  // sharp's own guard as well, at the same limit (per frame).
+  const limitInputPixels = maxPixels;
   const swap = (metadata.orientation ?? 1) >= 5;
   const width = swap ? metadata.height : metadata.width;
   const height = swap ? metadata.width : metadata.height;
   try {
-    const source = () => sharp(input, { failOn: 'error' }).rotate();
+    const source = () => sharp(input, { failOn: 'error', limitInputPixels }).rotate();
     const fit = (size: number) =>
       source().resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true });
     const [thumbnail, web] = await Promise.all([
@@ -147,7 +159,7 @@ export async function processImage(
     let original: Rendition | null = null;
     if (!keepLocationData) {
       const pages = (metadata.pages ?? 1) > 1 && animated;
-      const base = pages ? sharp(input, { animated: true, failOn: 'error' }) : source();
+      const base = pages ? sharp(input, { animated: true, failOn: 'error', limitInputPixels }) : source();
       const encoded =
         format.mime === 'image/jpeg'
           ? base.jpeg({ quality: 92 })

@@ -39,6 +39,8 @@ export interface ProcessorOptions {
   readonly pollMs: number;
   readonly leaseSeconds: number;
   readonly maxAttempts: number;
+  /** Largest image processed, in pixels (MEDIA_MAX_IMAGE_PIXELS). */
+  readonly maxImagePixels: number;
 }
 
 const sha256 = (buffer: Buffer) => createHash('sha256').update(buffer).digest('hex');
@@ -90,7 +92,7 @@ export function startProcessor(options: ProcessorOptions): Processor {
     const stream = await storage.get(file.storagePath);
     if (!stream) throw new Error(`the uploaded bytes are missing from storage (${file.storagePath})`);
     const input = await readAll(stream, SIZE_LIMITS.Image);
-    const image = await processImage(input, format, file.keepLocationData);
+    const image = await processImage(input, format, file.keepLocationData, options.maxImagePixels);
     const id = file._id.toHexString();
     const thumbnail = {
       ...(await store(`${id}/thumbnail.webp`, image.thumbnail)),
