@@ -298,6 +298,42 @@ describe('avatar and cover from media', () => {
     );
   });
 
+  test('an avatar set while media reports the file processed ends with the processed URL', async () => {
+    // The edit and the MediaProcessed handler race; whichever commits second must see the other.
+    const account = await bed.member();
+    const events = bed.supergraph.stack.resources.events;
+    for (let round = 0; round < 12; round += 1) {
+      const upload = await publishImage(bed, account.id, { processed: false });
+      await mediaKnown(bed, upload.mediaId, 'UPLOADED');
+      await Promise.all([
+        events.publish('media', 'MediaProcessed', {
+          mediaId: upload.mediaId,
+          ownerId: account.id,
+          fileType: 'IMAGE',
+          mimeType: 'image/png',
+          category: 'PROFILE',
+          isPublic: true,
+          status: 'COMPLETED',
+          url: `https://cdn.example.com/${upload.mediaId}/original.png`,
+          webUrl: upload.webUrl,
+          thumbnailUrl: null,
+          width: 10,
+          height: 10,
+          duration: null,
+          processingError: null,
+        }),
+        ok(bed, SET_AVATAR, { id: upload.mediaId }, account.token),
+      ]);
+      await mediaKnown(bed, upload.mediaId, 'COMPLETED');
+      const { me } = await bed.eventually(
+        () => ok<{ me: { avatarUrl: string | null } }>(bed, '{ me { avatarUrl } }', {}, account.token),
+        (result) => result.me.avatarUrl === upload.webUrl,
+        3_000,
+      );
+      expect(me.avatarUrl).toBe(upload.webUrl);
+    }
+  });
+
   test("only the viewer's own public images are accepted", async () => {
     const account = await bed.member();
     const other = await bed.member();

@@ -320,6 +320,8 @@ export interface MediaRefDocument {
   webUrl: string | null;
   thumbnailUrl: string | null;
   updatedAt: Date;
+  /** Last time a profile edit picked this file (a write that serialises edits with events). */
+  pickedAt?: Date;
 }
 
 /**

@@ -84,6 +84,23 @@ export async function mergeMediaRef(
 }
 
 /** Whether `ref` may be shown as `ownerId`'s avatar or cover: their own public image, not broken. */
+/**
+ * Reads a ref for use as an avatar or cover inside the caller's transaction, writing to it
+ * (`pickedAt`) so that a concurrent change of the same ref (media's next event) conflicts with
+ * the transaction rather than being missed by it.
+ */
+export function pickMediaRef(
+  store: ProfileStore,
+  session: ClientSession,
+  mediaId: string,
+): Promise<MediaRefDocument | null> {
+  return store.mediaRefs.findOneAndUpdate(
+    { _id: mediaId },
+    { $set: { pickedAt: new Date() } },
+    { session, returnDocument: 'after' },
+  );
+}
+
 export function usableAsProfileImage(ref: MediaRefDocument, ownerId: string): boolean {
   return (
     ref.ownerId === ownerId &&

@@ -19,7 +19,7 @@ import type {
   StoredSkill,
   StoredSocialLinks,
 } from '../data/collections.js';
-import { findMediaRef, profileImageUrl, usableAsProfileImage } from '../data/media-refs.js';
+import { findMediaRef, pickMediaRef, profileImageUrl, usableAsProfileImage } from '../data/media-refs.js';
 import { awaitProfile, defaultDisplayName, findProfile, updateProfileDocument } from '../data/profiles.js';
 import { identityOf, notificationSnapshot, privacySnapshot } from '../snapshots.js';
 import type { ProfileContext } from '../subgraph.js';
@@ -73,7 +73,7 @@ const unchanged = <R>(result: (profile: ProfileDocument) => R): Edit<R> => ({ se
 /** Runs `plan` against the viewer's profile in a transaction and records what it changed. */
 async function editOwnProfile<R>(
   context: ProfileContext,
-  plan: (profile: ProfileDocument) => Edit<R> | Promise<Edit<R>>,
+  plan: (profile: ProfileDocument, session: ClientSession) => Edit<R> | Promise<Edit<R>>,
 ): Promise<R> {
   const viewer = requireViewer(context);
   const { store } = context.profile;
@@ -81,7 +81,7 @@ async function editOwnProfile<R>(
   const outcome = await store.transaction(async (session) => {
     const current = await findProfile(store, viewer.id, session);
     if (!current || current.isDeleted) throw notFound('Profile', viewer.id);
-    const edit = await plan(current);
+    const edit = await plan(current, session);
     if (Object.keys(edit.set).length === 0) return { profile: current, value: edit.result(current) };
     const updated = await updateProfileDocument(store, session, viewer.id, { $set: edit.set });
     if (!updated) throw notFound('Profile', viewer.id);
@@ -208,14 +208,28 @@ async function updateProfile(context: ProfileContext, rawInput: unknown): Promis
   const viewer = requireViewer(context);
   const input = parseInput(updateProfileInput, rawInput, 'input');
   // The media checks wait for events, so they run before the transaction.
-  const avatar = input.avatarMediaId
+  const avatarRef = input.avatarMediaId
     ? await profileImage(context, viewer.id, input.avatarMediaId, 'input.avatarMediaId')
     : null;
-  const cover = input.coverImageMediaId
+  const coverRef = input.coverImageMediaId
     ? await profileImage(context, viewer.id, input.coverImageMediaId, 'input.coverImageMediaId')
     : null;
 
-  return editOwnProfile(context, (profile) => {
+  return editOwnProfile(context, async (profile, session) => {
+    // The files again, in the transaction, with a write to each ref: media's MediaProcessed (or
+    // MediaDeleted) handled concurrently writes the same ref, so one of the two transactions
+    // retries and sees the other, instead of the avatar keeping a URL from before processing.
+    const pick = async (ref: MediaRefDocument | null, field: string) => {
+      if (!ref) return null;
+      const fresh = await pickMediaRef(context.profile.store, session, ref._id);
+      if (!fresh || fresh.status === 'DELETED') throw notFound('MediaFile', ref._id);
+      if (!usableAsProfileImage(fresh, viewer.id)) {
+        throw badUserInput(`${field} must be a public image that finished uploading`, field);
+      }
+      return fresh;
+    };
+    const avatar = await pick(avatarRef, 'input.avatarMediaId');
+    const cover = await pick(coverRef, 'input.coverImageMediaId');
     const set: Record<string, unknown> = {};
     const changed: string[] = [];
     const change = (key: keyof ProfileDocument, value: unknown, ...fields: string[]) => {
