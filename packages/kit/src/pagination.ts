@@ -42,6 +42,37 @@ export function decodeCursor(cursor: string, arity: number, argName = 'after'): 
   return value as CursorKey[];
 }
 
+/** The largest time a Date holds, in ms either side of the epoch. */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * A keyset cursor `[date, id]` (the date as epoch ms or an ISO string): BAD_USER_INPUT unless the
+ * date is a real one (an impossible time would reach the query as an invalid date) and the id a
+ * string; callers check the id's own format.
+ */
+export function decodeDateCursor(cursor: string, argName = 'after'): { date: Date; id: string } {
+  const [time, id] = decodeCursor(cursor, 2, argName);
+  const date =
+    typeof time === 'number' && Number.isInteger(time) && Math.abs(time) <= MAX_DATE_MS
+      ? new Date(time)
+      : typeof time === 'string'
+        ? new Date(time)
+        : null;
+  if (!date || Number.isNaN(date.getTime()) || typeof id !== 'string') {
+    throw badUserInput(`${argName} is not a valid cursor`, argName);
+  }
+  return { date, id };
+}
+
+/** A keyset cursor `[number, id]` (a search score, a count): BAD_USER_INPUT unless it is one. */
+export function decodeNumberCursor(cursor: string, argName = 'after'): { value: number; id: string } {
+  const [value, id] = decodeCursor(cursor, 2, argName);
+  if (typeof value !== 'number' || !Number.isFinite(value) || typeof id !== 'string') {
+    throw badUserInput(`${argName} is not a valid cursor`, argName);
+  }
+  return { value, id };
+}
+
 export interface Edge<T> {
   readonly cursor: string;
   readonly node: T;

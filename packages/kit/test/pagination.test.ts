@@ -1,5 +1,12 @@
 import { codeOf } from '../src/errors.js';
-import { connectionFromRows, decodeCursor, encodeCursor, pageSize } from '../src/pagination.js';
+import {
+  connectionFromRows,
+  decodeCursor,
+  decodeDateCursor,
+  decodeNumberCursor,
+  encodeCursor,
+  pageSize,
+} from '../src/pagination.js';
 
 test('page size defaults to 20 and refuses more than 50', () => {
   expect(pageSize(undefined)).toBe(20);
@@ -43,4 +50,25 @@ test('a connection uses the extra row only to know there is a next page', () => 
     startCursor: null,
     endCursor: null,
   });
+});
+
+test('date and number cursors decode real positions and refuse impossible ones', () => {
+  const at = new Date('2026-01-02T03:04:05.678Z');
+  expect(decodeDateCursor(encodeCursor([at.getTime(), 'a']))).toEqual({ date: at, id: 'a' });
+  expect(decodeDateCursor(encodeCursor([at.toISOString(), 'a']))).toEqual({ date: at, id: 'a' });
+  expect(decodeNumberCursor(encodeCursor([2.5, 'b']))).toEqual({ value: 2.5, id: 'b' });
+  const bad = (decode: () => unknown) => {
+    try {
+      decode();
+    } catch (error) {
+      return codeOf(error);
+    }
+    return 'accepted';
+  };
+  for (const key of [1e300, -1e300, 1.5, 'not a date', null, true]) {
+    expect(bad(() => decodeDateCursor(encodeCursor([key, 'a'])))).toBe('BAD_USER_INPUT');
+  }
+  expect(bad(() => decodeDateCursor(encodeCursor([0, 7])))).toBe('BAD_USER_INPUT');
+  expect(bad(() => decodeNumberCursor(encodeCursor(['1', 'b'])))).toBe('BAD_USER_INPUT');
+  expect(bad(() => decodeNumberCursor(encodeCursor([1, null])))).toBe('BAD_USER_INPUT');
 });

@@ -1,12 +1,12 @@
 import {
   badUserInput,
   conflict,
+  type Connection,
   connectionFromRows,
-  decodeCursor,
+  decodeDateCursor,
   forbidden,
   notFound,
   pageSize,
-  type Connection,
   type Viewer,
 } from '@social/kit';
 import { enqueueEvent } from '../data/outbox.js';
@@ -229,11 +229,8 @@ export async function listUsers(
   };
   const cursorWhere: Prisma.UserWhereInput[] = [];
   if (after) {
-    const [createdAt, id] = decodeCursor(after, 2);
-    const at = new Date(typeof createdAt === 'string' ? createdAt : Number.NaN);
-    if (Number.isNaN(at.getTime()) || typeof id !== 'string' || !UUID_PATTERN.test(id)) {
-      throw badUserInput('after is not a valid cursor', 'after');
-    }
+    const { date: at, id } = decodeDateCursor(after);
+    if (!UUID_PATTERN.test(id)) throw badUserInput('after is not a valid cursor', 'after');
     cursorWhere.push({ OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: id } }] });
   }
   const rows = await deps.prisma.user.findMany({

@@ -1,14 +1,15 @@
 import {
   badUserInput,
+  type Connection,
   connectionFromRows,
-  decodeCursor,
+  decodeDateCursor,
+  decodeNumberCursor,
   forbidden,
   notFound,
   pageSize,
   parseInput,
-  withTransaction,
-  type Connection,
   type Viewer,
+  withTransaction,
 } from '@social/kit';
 import { ObjectId } from 'mongodb';
 import { randomBytes } from 'node:crypto';
@@ -242,13 +243,9 @@ export async function changeUsage(
 
 function pageAfter(after: string | null | undefined): PageAfter | undefined {
   if (!after) return undefined;
-  const [time, id] = decodeCursor(after, 2);
-  const objectId = typeof id === 'string' ? toObjectId(id) : null;
-  // A time outside the Date range would reach the query as an invalid date.
-  const uploadedAt = typeof time === 'number' ? new Date(time) : null;
-  if (!uploadedAt || Number.isNaN(uploadedAt.getTime()) || !objectId) {
-    throw badUserInput('after is not a valid cursor', 'after');
-  }
+  const { date: uploadedAt, id } = decodeDateCursor(after);
+  const objectId = toObjectId(id);
+  if (!objectId) throw badUserInput('after is not a valid cursor', 'after');
   return { uploadedAt, id: objectId };
 }
 
@@ -302,9 +299,9 @@ export async function search(
   const size = pageSize(first);
   let position: SearchAfter | undefined;
   if (after) {
-    const [score, id] = decodeCursor(after, 2);
-    const objectId = typeof id === 'string' ? toObjectId(id) : null;
-    if (typeof score !== 'number' || !objectId) throw badUserInput('after is not a valid cursor', 'after');
+    const { value: score, id } = decodeNumberCursor(after);
+    const objectId = toObjectId(id);
+    if (!objectId) throw badUserInput('after is not a valid cursor', 'after');
     position = { score, id: objectId };
   }
   const rows =

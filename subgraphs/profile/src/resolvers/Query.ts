@@ -1,11 +1,11 @@
 import {
-  badUserInput,
+  type Connection,
   connectionFromRows,
-  decodeCursor,
+  decodeDateCursor,
+  decodeNumberCursor,
   pageSize,
   parseInput,
   requireViewer,
-  type Connection,
   type Viewer,
 } from '@social/kit';
 import type { ActivityDocument } from '../data/collections.js';
@@ -24,8 +24,6 @@ interface PageArgs {
 }
 
 const isStaff = (viewer: Viewer | null) => viewer?.role === 'ADMIN' || viewer?.role === 'MODERATOR';
-
-const invalidCursor = () => badUserInput('after is not a valid cursor', 'after');
 
 /** The connection of `rows` (fetched with limit size + 1) with each node mapped for GraphQL. */
 function connectionOf<T, N>(
@@ -83,8 +81,7 @@ export const Query = {
     const size = pageSize(args.first);
     let after: SearchPosition | null = null;
     if (args.after) {
-      const [score, id] = decodeCursor(args.after, 2);
-      if (typeof score !== 'number' || typeof id !== 'string') throw invalidCursor();
+      const { value: score, id } = decodeNumberCursor(args.after);
       after = { score, id };
     }
     const rows = await searchProfiles(context.profile.store, {
@@ -118,9 +115,7 @@ export const Query = {
     const size = pageSize(args.first);
     let after: ActivityPosition | null = null;
     if (args.after) {
-      const [time, id] = decodeCursor(args.after, 2);
-      const createdAt = typeof time === 'string' ? new Date(time) : null;
-      if (!createdAt || Number.isNaN(createdAt.getTime()) || typeof id !== 'string') throw invalidCursor();
+      const { date: createdAt, id } = decodeDateCursor(args.after);
       after = { createdAt, id };
     }
     let publicOnly = false;

@@ -1,4 +1,4 @@
-import { badUserInput, connectionFromRows, decodeCursor, pageSize, requireViewer } from '@social/kit';
+import { connectionFromRows, decodeNumberCursor, pageSize, requireViewer } from '@social/kit';
 import { COLLECTIONS, type StoredFriendRequestStatus } from '../data/collections.js';
 import { afterFilter } from '../graph-loaders.js';
 import type { ProfileContext } from '../subgraph.js';
@@ -59,10 +59,7 @@ export const GraphQuery = {
     const size = pageSize(args.first);
     let after: [number, string] | null = null;
     if (args.after) {
-      const [mutual, id] = decodeCursor(args.after, 2);
-      if (typeof mutual !== 'number' || typeof id !== 'string') {
-        throw badUserInput('after is not a valid cursor', 'after');
-      }
+      const { value: mutual, id } = decodeNumberCursor(args.after);
       after = [mutual, id];
     }
     const { store, config } = context.profile;

@@ -1,13 +1,10 @@
-import { badUserInput, connectionFromRows, decodeCursor, pageSize } from '@social/kit';
+import { connectionFromRows, decodeDateCursor, pageSize } from '@social/kit';
 
 /** `first` / `after` of the graph's connections (newest first, keyset over createdAt + id). */
 export interface PageArgs {
   readonly first?: number | null;
   readonly after?: string | null;
 }
-
-/** The largest distance from the epoch a Date can hold, in ms (ECMA-262 time values). */
-const MAX_TIME_MS = 8.64e15;
 
 /**
  * Page size and keyset position from the arguments; a malformed cursor is BAD_USER_INPUT (its
@@ -16,16 +13,8 @@ const MAX_TIME_MS = 8.64e15;
 export function keysetPage(args: PageArgs): { size: number; after: [number, string] | null } {
   const size = pageSize(args.first);
   if (!args.after) return { size, after: null };
-  const [ms, id] = decodeCursor(args.after, 2);
-  if (
-    typeof ms !== 'number' ||
-    !Number.isInteger(ms) ||
-    Math.abs(ms) > MAX_TIME_MS ||
-    typeof id !== 'string'
-  ) {
-    throw badUserInput('after is not a valid cursor', 'after');
-  }
-  return { size, after: [ms, id] };
+  const { date, id } = decodeDateCursor(args.after);
+  return { size, after: [date.getTime(), id] };
 }
 
 /**
