@@ -3,7 +3,7 @@
  * avatar in profile (which knows the file only from media's events), see it from another
  * account through the gateway, then delete the file and watch the avatar go.
  */
-import { startSupergraph, type Supergraph } from '@social/testing';
+import { eventually, startSupergraph, type Supergraph } from '@social/testing';
 import { makePng, processed, upload } from '../subgraphs/media/test/helpers.js';
 
 let supergraph: Supergraph;
@@ -26,14 +26,6 @@ const AVATAR = `query ($username: String!) {
   profile(username: $username) { avatarUrl avatar { id thumbnailUrl owner { username } } }
 }`;
 
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (let tries = 0; ; tries += 1) {
-    const value = await probe();
-    if (done(value) || tries > 200) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 test('an uploaded picture becomes the avatar others see, and goes when the file is deleted', async () => {
   const alice = await supergraph.user({ username: 'alice_avatar' });
   const bob = await supergraph.user({ username: 'bob_avatar' });
@@ -55,7 +47,7 @@ test('an uploaded picture becomes the avatar others see, and goes when the file 
 
   // Bob sees the avatar: its URL from profile, the file itself resolved by media. Profile learns
   // the processed file's URLs from media's MediaProcessed event, which may still be on its way.
-  const seen = await until(
+  const seen = await eventually(
     () => supergraph.query<AvatarView>(AVATAR, { username: alice.username }, { token: bob.token }),
     (response) => response.data?.profile?.avatarUrl === file.webUrl,
   );
@@ -75,7 +67,7 @@ test('an uploaded picture becomes the avatar others see, and goes when the file 
   );
   expect(deleted.data?.deleteMedia).toBe(true);
   // Profile hears of the deletion through media's MediaDeleted event.
-  const after = await until(
+  const after = await eventually(
     () => supergraph.query<AvatarView>(AVATAR, { username: alice.username }, { token: bob.token }),
     (response) => response.data?.profile?.avatarUrl === null,
   );

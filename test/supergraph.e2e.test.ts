@@ -2,7 +2,7 @@
  * End to end through the gateway: all six subgraphs and the gateway booted in-process on port 0
  * by the shared harness, against a fresh PostgreSQL database.
  */
-import { startSupergraph, type Supergraph } from '@social/testing';
+import { eventually, startSupergraph, type Supergraph } from '@social/testing';
 import { isRedisReachable } from '@social/kit';
 import { MongoClient } from 'mongodb';
 import { SUBGRAPH_NAMES } from '../scripts/subgraphs.js';
@@ -46,11 +46,7 @@ test('a query crossing auth, profile and media goes through the gateway with the
       },
     );
   // profile creates the profile from auth's UserRegistered event, a moment after registration.
-  let response = await ask();
-  for (let tries = 0; response.data?.me.displayName == null && tries < 100; tries += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    response = await ask();
-  }
+  const response = await eventually(ask, (answer) => answer.data?.me.displayName != null);
   expect(response.errors).toBeUndefined();
   // auth resolved `me` from the forwarded token; profile and media resolved the same User
   // through `_entities` fetches that carried the caller's Authorization too.

@@ -1,3 +1,4 @@
 export * from './harness.js';
 export * from './client.js';
 export * from './accounts.js';
+export * from './wait.js';

@@ -1,5 +1,5 @@
 /** What the media tests share: operations as a client writes them, test files, upload and polling. */
-import type { Supergraph } from '@social/testing';
+import { eventually as waitUntil, type Supergraph } from '@social/testing';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -152,21 +152,15 @@ export async function mediaOf(
 }
 
 /**
- * Polls until `check` returns a value (processing runs off the request path). The deadline only
- * bounds a broken run; nothing is asserted about how long it took.
+ * Polls until `check` returns a value (processing runs off the request path), with the testing
+ * package's `eventually`; the deadline only bounds a broken run.
  */
 export async function eventually<T>(
   check: () => Promise<T | undefined | null | false>,
   what: string,
   deadlineMs = 20_000,
 ): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return (await waitUntil(check, Boolean, { what, timeoutMs: deadlineMs })) as T;
 }
 
 /** Waits until the file's processing finished (COMPLETED or FAILED) and returns the owner's view. */

@@ -1,4 +1,10 @@
-import { startSupergraph, type AccountOptions, type Supergraph, type TestAccount } from '@social/testing';
+import {
+  eventually as waitUntil,
+  startSupergraph,
+  type AccountOptions,
+  type Supergraph,
+  type TestAccount,
+} from '@social/testing';
 import { MongoClient, type Db } from 'mongodb';
 
 /**
@@ -22,19 +28,8 @@ export async function startProfileTestbed(env: Record<string, string> = {}): Pro
   const client = await MongoClient.connect(supergraph.mongoUrl);
   const db = client.db(`${supergraph.mongoDbPrefix}social_profile`);
 
-  async function eventually<T>(
-    probe: () => Promise<T>,
-    condition: (value: T) => boolean,
-    timeoutMs = 10_000,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (condition(value)) return value;
-      if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
+  const eventually = <T>(probe: () => Promise<T>, condition: (value: T) => boolean, timeoutMs?: number) =>
+    waitUntil(probe, condition, timeoutMs === undefined ? {} : { timeoutMs });
 
   return {
     supergraph,

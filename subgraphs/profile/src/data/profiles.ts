@@ -1,5 +1,4 @@
 import type { ClientSession, UpdateFilter } from 'mongodb';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DEFAULT_ACCOUNT_SETTINGS,
   DEFAULT_NOTIFICATION_SETTINGS,
@@ -8,6 +7,7 @@ import {
   type ProfileDocument,
 } from './collections.js';
 import type { ProfileStore } from './store.js';
+import { waitForEvent } from '../wait.js';
 
 /** The account fields auth's events carry and the profile keeps a copy of. */
 export interface AccountFields {
@@ -84,13 +84,8 @@ export function findProfile(
  * right after registering races auth's UserRegistered event, which creates it. Null when it still
  * does not exist (then NOT_FOUND is right).
  */
-export async function awaitProfile(store: ProfileStore, userId: string): Promise<ProfileDocument | null> {
-  const deadline = Date.now() + store.config.EVENT_WAIT_MS;
-  for (;;) {
-    const profile = await findProfile(store, userId);
-    if (profile || Date.now() >= deadline) return profile;
-    await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
-  }
+export function awaitProfile(store: ProfileStore, userId: string): Promise<ProfileDocument | null> {
+  return waitForEvent(() => findProfile(store, userId), store.config.EVENT_WAIT_MS);
 }
 
 /** By username, case-insensitively (the unique `usernameLower` index). */
