@@ -1,16 +1,12 @@
 import { badUserInput, conflict, notFound, parseInput, requireViewer } from '@social/kit';
-import type { ClientSession } from 'mongodb';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { recordActivity } from '../data/activities.js';
 import type {
   AccountSettings,
   MediaRefDocument,
   NotificationSettings,
   PrivacySettings,
   ProfileDocument,
-  StoredActivityType,
   StoredCertification,
   StoredEducation,
   StoredExperience,
@@ -20,8 +16,9 @@ import type {
   StoredSocialLinks,
 } from '../data/collections.js';
 import { findMediaRef, pickMediaRef, profileImageUrl, usableAsProfileImage } from '../data/media-refs.js';
-import { awaitProfile, defaultDisplayName, findProfile, updateProfileDocument } from '../data/profiles.js';
-import { identityOf, notificationSnapshot, privacySnapshot } from '../snapshots.js';
+import { defaultDisplayName } from '../data/profiles.js';
+import { notificationSnapshot, privacySnapshot } from '../snapshots.js';
+import { waitForEvent } from '../wait.js';
 import type { ProfileContext } from '../subgraph.js';
 import {
   LIMITS,
@@ -42,6 +39,14 @@ import {
   updateSkillInput,
   type UpdateProfileInput,
 } from '../validation.js';
+import {
+  assertRoom,
+  defined,
+  editOwnProfile,
+  listEdit,
+  profileUpdatedActivity,
+  unchanged,
+} from './edit-profile.js';
 import type { UserRef } from './view.js';
 
 /**
@@ -49,106 +54,6 @@ import type { UserRef } from './view.js';
  * change is one transaction with its ProfileUpdated (or settings) event and its activity, so
  * the change, what other services hear of it and the timeline never disagree.
  */
-
-interface ActivityInput {
-  readonly activityType: StoredActivityType;
-  readonly description: string;
-  readonly metadata: Record<string, unknown>;
-  readonly isPublic: boolean;
-}
-
-/** What one edit does to the profile it read; `set` empty means nothing changes. */
-interface Edit<R> {
-  readonly set: Record<string, unknown>;
-  /** Changed GraphQL field names (ProfileUpdated.changed). */
-  readonly changed: readonly string[];
-  readonly activity?: ActivityInput;
-  /** The events the change produces; by default ProfileUpdated with `changed`. */
-  readonly announce?: (session: ClientSession, updated: ProfileDocument) => Promise<void>;
-  readonly result: (profile: ProfileDocument) => R;
-}
-
-const unchanged = <R>(result: (profile: ProfileDocument) => R): Edit<R> => ({ set: {}, changed: [], result });
-
-/** Runs `plan` against the viewer's profile in a transaction and records what it changed. */
-async function editOwnProfile<R>(
-  context: ProfileContext,
-  plan: (profile: ProfileDocument, session: ClientSession) => Edit<R> | Promise<Edit<R>>,
-): Promise<R> {
-  const viewer = requireViewer(context);
-  const { store } = context.profile;
-  await awaitProfile(store, viewer.id);
-  const outcome = await store.transaction(async (session) => {
-    const current = await findProfile(store, viewer.id, session);
-    if (!current || current.isDeleted) throw notFound('Profile', viewer.id);
-    const edit = await plan(current, session);
-    if (Object.keys(edit.set).length === 0) return { profile: current, value: edit.result(current) };
-    const updated = await updateProfileDocument(store, session, viewer.id, { $set: edit.set });
-    if (!updated) throw notFound('Profile', viewer.id);
-    if (edit.announce) await edit.announce(session, updated);
-    else
-      await store.outbox.enqueue(session, 'ProfileUpdated', {
-        ...identityOf(updated),
-        changed: edit.changed,
-      });
-    if (edit.activity) await recordActivity(store, session, { userId: viewer.id, ...edit.activity });
-    return { profile: updated, value: edit.result(updated) };
-  });
-  context.loaders.profile.clear(viewer.id).prime(viewer.id, outcome.profile);
-  return outcome.value;
-}
-
-/**
- * Whether an activity about `fields` may be public: not when it concerns something the owner
- * hides from others (a ProfileUpdated about the birth date must not tell that it changed).
- */
-const FLAG_OF_FIELD: Partial<Record<string, keyof PrivacySettings>> = {
-  dateOfBirth: 'showDateOfBirth',
-  location: 'showLocation',
-  education: 'showEducation',
-  experience: 'showExperience',
-};
-function publicActivity(fields: readonly string[], privacy: PrivacySettings): boolean {
-  return fields.every((field) => {
-    const flag = FLAG_OF_FIELD[field];
-    return flag === undefined || privacy[flag] === true;
-  });
-}
-
-function profileUpdatedActivity(fields: readonly string[], profile: ProfileDocument): ActivityInput {
-  return {
-    activityType: 'ProfileUpdated',
-    description: 'Updated their profile',
-    metadata: { fields: [...fields] },
-    isPublic: publicActivity(fields, profile.privacySettings),
-  };
-}
-
-/** An edit replacing one list of the profile (`field` is also the GraphQL field name). */
-function listEdit<R>(
-  profile: ProfileDocument,
-  field: 'education' | 'experience' | 'skills' | 'certifications' | 'languages',
-  list: readonly unknown[],
-  result: (profile: ProfileDocument) => R,
-  activity?: ActivityInput,
-): Edit<R> {
-  if (isDeepStrictEqual(profile[field], list)) return unchanged(result);
-  return {
-    set: { [field]: list },
-    changed: [field],
-    activity: activity ?? profileUpdatedActivity([field], profile),
-    result,
-  };
-}
-
-function assertRoom(list: readonly unknown[], max: number, what: string): void {
-  if (list.length >= max) throw badUserInput(`A profile has at most ${max} ${what}`, 'input');
-}
-
-/** Keys of `value` that are set (not undefined), without undefined values. */
-function defined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 // -- Avatar and cover ---------------------------------------------------------------------------
 
@@ -158,12 +63,7 @@ function defined<T extends object>(value: T): Partial<T> {
  */
 async function mediaRefFor(context: ProfileContext, mediaId: string): Promise<MediaRefDocument | null> {
   const { store, config } = context.profile;
-  const deadline = Date.now() + config.EVENT_WAIT_MS;
-  for (;;) {
-    const ref = await findMediaRef(store, mediaId);
-    if (ref || Date.now() >= deadline) return ref;
-    await sleep(Math.min(100, Math.max(1, deadline - Date.now())));
-  }
+  return waitForEvent(() => findMediaRef(store, mediaId), config.EVENT_WAIT_MS);
 }
 
 /** The image the viewer picked, checked: their own, public, an image, not deleted or failed. */

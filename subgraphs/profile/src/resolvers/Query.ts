@@ -9,7 +9,7 @@ import {
   type Viewer,
 } from '@social/kit';
 import type { ActivityDocument } from '../data/collections.js';
-import { checkUserId } from '../data/graph.js';
+import { checkUserId } from '../data/graph-edges.js';
 import { countProfileView, findProfileByUsername } from '../data/profiles.js';
 import { searchProfiles, type SearchPosition } from '../data/search.js';
 import { activityPage, type ActivityPosition } from '../data/timeline.js';

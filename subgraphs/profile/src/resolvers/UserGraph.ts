@@ -1,4 +1,4 @@
-import { isHidden } from '../data/graph.js';
+import { isHidden } from '../data/graph-edges.js';
 import type { EdgeKind } from '../graph-loaders.js';
 import type { ProfileContext } from '../subgraph.js';
 import { edgeConnection, keysetPage, type PageArgs } from './connections.js';
