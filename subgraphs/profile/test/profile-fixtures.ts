@@ -167,3 +167,23 @@ export async function mediaKnown(bed: ProfileTestbed, mediaId: string, status = 
     (ref) => ref?.status === status,
   );
 }
+
+/** The first recorded event of `type` about `userId` (waiting for the outbox to relay it). */
+export function firstEvent(
+  bed: ProfileTestbed,
+  recorder: { events: EventEnvelope[] },
+  type: string,
+  userId: string,
+  where: (data: Record<string, unknown>) => boolean = () => true,
+): Promise<EventEnvelope<Record<string, unknown>>> {
+  return bed.eventually(
+    async () =>
+      recorder.events.find(
+        (e) =>
+          e.type === type &&
+          (e.data as { userId: string }).userId === userId &&
+          where(e.data as Record<string, unknown>),
+      ),
+    (event) => event !== undefined,
+  ) as Promise<EventEnvelope<Record<string, unknown>>>;
+}
