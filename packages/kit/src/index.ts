@@ -23,3 +23,4 @@ export * from './mailer.js';
 export * from './mongo-store.js';
 export * from './validation.js';
 export * from './relay.js';
+export * from './social-replica.js';

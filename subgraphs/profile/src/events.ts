@@ -12,10 +12,18 @@
  * consumers (feed, chat, notification) keep their local copies without knowing the stored
  * spellings.
  */
+import type { NotificationSettingsSnapshot, PrivacySnapshot } from '@social/kit';
+
 export const PRODUCER = 'profile';
 
-export type VisibilityName = 'PUBLIC' | 'FRIENDS' | 'PRIVATE';
-export type AudienceName = 'EVERYONE' | 'FRIENDS' | 'NONE';
+// The privacy and notification snapshots are the kit's, shared with the services keeping a copy
+// of them (kit social-replica.ts).
+export type {
+  AudienceName,
+  NotificationSettingsSnapshot,
+  PrivacySnapshot,
+  VisibilityName,
+} from '@social/kit';
 
 /** The public identity other services show next to content (seed 002 "sync on profile update"). */
 export interface ProfileIdentity {
@@ -23,37 +31,6 @@ export interface ProfileIdentity {
   readonly username: string;
   readonly displayName: string;
   readonly avatarUrl: string | null;
-}
-
-/** The privacy settings other services enforce (chat: allowMessages; feed: visibility...). */
-export interface PrivacySnapshot {
-  readonly profileVisibility: VisibilityName;
-  readonly showEmail: boolean;
-  readonly showPhoneNumber: boolean;
-  readonly showDateOfBirth: boolean;
-  readonly showLocation: boolean;
-  readonly showOnlineStatus: boolean;
-  readonly showLastSeen: boolean;
-  readonly allowFriendRequests: boolean;
-  readonly allowMessages: AudienceName;
-  readonly showEducation: boolean;
-  readonly showExperience: boolean;
-  readonly showConnections: boolean;
-  readonly allowTagging: AudienceName;
-  readonly allowMentions: AudienceName;
-}
-
-/** Notification preferences (notification service's local copy). */
-export interface NotificationSettingsSnapshot {
-  readonly emailNotifications: boolean;
-  readonly pushNotifications: boolean;
-  readonly messageNotifications: boolean;
-  readonly friendRequestNotifications: boolean;
-  readonly postNotifications: boolean;
-  readonly commentNotifications: boolean;
-  readonly likeNotifications: boolean;
-  readonly mentionNotifications: boolean;
-  readonly followerNotifications: boolean;
 }
 
 /** Why an edge of the graph went away. */

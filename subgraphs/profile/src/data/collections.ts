@@ -1,4 +1,9 @@
-import { outboxCollection, processedEventsCollection, type CollectionSpec } from '@social/kit';
+import {
+  DEFAULT_NOTIFICATION_SETTINGS as KIT_NOTIFICATION_DEFAULTS,
+  outboxCollection,
+  processedEventsCollection,
+  type CollectionSpec,
+} from '@social/kit';
 
 /**
  * The profile database (`social_profile`): the seed's three collections plus the social graph as
@@ -167,17 +172,8 @@ export const DEFAULT_PRIVACY_SETTINGS: PrivacySettings = {
   allowMentions: 'Everyone',
 };
 
-export const DEFAULT_NOTIFICATION_SETTINGS: NotificationSettings = {
-  emailNotifications: true,
-  pushNotifications: true,
-  messageNotifications: true,
-  friendRequestNotifications: true,
-  postNotifications: true,
-  commentNotifications: true,
-  likeNotifications: true,
-  mentionNotifications: true,
-  followerNotifications: true,
-};
+/** Everything on; the kit's copy is what other services assume before ProfileCreated arrives. */
+export const DEFAULT_NOTIFICATION_SETTINGS: NotificationSettings = { ...KIT_NOTIFICATION_DEFAULTS };
 
 export const DEFAULT_ACCOUNT_SETTINGS: AccountSettings = {
   language: 'en',
