@@ -24,3 +24,4 @@ export * from './mongo-store.js';
 export * from './validation.js';
 export * from './relay.js';
 export * from './social-replica.js';
+export * from './media-refs.js';

@@ -1,10 +1,19 @@
-import { handleEventOnce, type EventBus, type EventEnvelope, type EventSubscription } from '@social/kit';
+import {
+  handleEventOnce,
+  MEDIA_EVENT_TYPES,
+  mergeMediaRef,
+  readMediaEvent,
+  type EventBus,
+  type EventEnvelope,
+  type EventSubscription,
+  type MediaProcessedFacts,
+} from '@social/kit';
 import type { ClientSession } from 'mongodb';
 import { z } from 'zod';
 import type { ProfileDocument } from './data/collections.js';
 import { recordActivity } from './data/activities.js';
 import { scheduleGraphCleanup } from './data/graph-cleanup.js';
-import { mergeMediaRef, profileImageUrl, usableAsProfileImage, type MediaStatus } from './data/media-refs.js';
+import { profileImageUrl, usableAsProfileImage } from './data/media-refs.js';
 import {
   defaultDisplayName,
   findProfile,
@@ -28,7 +37,6 @@ import { identityOf, notificationSnapshot, privacySnapshot } from './snapshots.j
 
 const GROUP = 'profile';
 const AUTH_TYPES = ['UserRegistered', 'UserUpdated', 'UserDeleted', 'UserStatusChanged'] as const;
-const MEDIA_TYPES = ['MediaUploaded', 'MediaProcessed', 'MediaUpdated', 'MediaDeleted'] as const;
 
 // Payloads are checked: an event this service cannot read fails loudly (retried, then
 // dead-lettered) instead of writing half a profile.
@@ -45,20 +53,6 @@ const userDeleted = z.object({ userId: z.string().min(1), deletedAt: z.string().
 const userStatusChanged = z.object({
   userId: z.string().min(1),
   status: z.enum(['ACTIVE', 'INACTIVE', 'SUSPENDED', 'DELETED']),
-});
-const mediaFacts = z.object({
-  mediaId: z.string().min(1),
-  ownerId: z.string().min(1),
-  fileType: z.string().nullish(),
-  mimeType: z.string().nullish(),
-  isPublic: z.boolean().nullish(),
-  url: z.string().nullish(),
-  webUrl: z.string().nullish(),
-  thumbnailUrl: z.string().nullish(),
-});
-const mediaProcessed = mediaFacts.extend({
-  status: z.enum(['COMPLETED', 'FAILED']),
-  category: z.string().nullish(),
 });
 
 export async function startConsumers(
@@ -93,7 +87,7 @@ export async function startConsumers(
         'media',
         GROUP,
         (event) => handle(event, (session) => handleMediaEvent(deps, session, event)),
-        { types: MEDIA_TYPES },
+        { types: MEDIA_EVENT_TYPES },
       ),
     );
   } catch (error) {
@@ -124,7 +118,7 @@ const TIMELINE_KINDS = {
 async function recordUpload(
   deps: ProfileDeps,
   session: ClientSession,
-  data: z.infer<typeof mediaProcessed>,
+  data: MediaProcessedFacts,
 ): Promise<void> {
   const kind = TIMELINE_KINDS[data.fileType as keyof typeof TIMELINE_KINDS] as
     (typeof TIMELINE_KINDS)[keyof typeof TIMELINE_KINDS] | undefined;
@@ -293,35 +287,10 @@ async function handleMediaEvent(
   event: EventEnvelope,
 ): Promise<void> {
   const { store } = deps;
-  let status: MediaStatus;
-  let authoritative = true;
-  let facts: z.infer<typeof mediaFacts>;
-  switch (event.type) {
-    case 'MediaUploaded':
-      facts = mediaFacts.parse(event.data);
-      status = 'UPLOADED';
-      authoritative = false;
-      break;
-    case 'MediaProcessed': {
-      const data = mediaProcessed.parse(event.data);
-      facts = data;
-      status = data.status;
-      await recordUpload(deps, session, data);
-      break;
-    }
-    case 'MediaUpdated':
-      // Only visibility matters here; the lowest status keeps whatever is known.
-      facts = mediaFacts.pick({ mediaId: true, ownerId: true, isPublic: true }).parse(event.data);
-      status = 'UPLOADED';
-      break;
-    case 'MediaDeleted':
-      facts = mediaFacts.pick({ mediaId: true, ownerId: true }).parse(event.data);
-      status = 'DELETED';
-      break;
-    default:
-      return;
-  }
-  const ref = await mergeMediaRef(store, session, facts, status, authoritative);
+  const change = readMediaEvent(event);
+  if (!change) return;
+  if (change.processed) await recordUpload(deps, session, change.processed);
+  const ref = await mergeMediaRef(store.mediaRefs, session, change);
 
   // The owner's avatar or cover follows its file: the processed web URL once there is one, and
   // nothing once the file is deleted, failed or no longer public (its URL would stop working).

@@ -1,5 +1,6 @@
 import {
   DEFAULT_NOTIFICATION_SETTINGS as KIT_NOTIFICATION_DEFAULTS,
+  mediaRefsCollection,
   outboxCollection,
   processedEventsCollection,
   type CollectionSpec,
@@ -301,24 +302,8 @@ export interface BlockDocument {
   createdAt: Date;
 }
 
-/**
- * `media_refs`: what media's events said about the files users might pick as avatar or cover
- * (owner, kind, visibility, URLs), so updateProfile can check them without calling media.
- */
-export interface MediaRefDocument {
-  _id: string;
-  ownerId: string;
-  fileType: string;
-  mimeType: string;
-  isPublic: boolean;
-  status: 'UPLOADED' | 'COMPLETED' | 'FAILED' | 'DELETED';
-  url: string | null;
-  webUrl: string | null;
-  thumbnailUrl: string | null;
-  updatedAt: Date;
-  /** Last time a profile edit picked this file (a write that serialises edits with events). */
-  pickedAt?: Date;
-}
+/** `media_refs`: the kit's copy of media's files (owner, kind, visibility, URLs) for avatars and covers. */
+export type { MediaRefDocument } from '@social/kit';
 
 /**
  * `graph_cleanups`: a deleted user whose edges are still being removed (graph-cleanup.ts). Written
@@ -515,10 +500,7 @@ export function profileCollections(): CollectionSpec[] {
         { key: { blockedId: 1 }, name: 'blocked' },
       ],
     },
-    {
-      name: COLLECTIONS.mediaRefs,
-      indexes: [{ key: { ownerId: 1 }, name: 'owner' }],
-    },
+    mediaRefsCollection,
     {
       name: COLLECTIONS.graphCleanups,
       validator: {

@@ -1,3 +1,4 @@
+import { waitForEvent } from '@social/kit';
 import type { ClientSession, UpdateFilter } from 'mongodb';
 import {
   DEFAULT_ACCOUNT_SETTINGS,
@@ -7,7 +8,6 @@ import {
   type ProfileDocument,
 } from './collections.js';
 import type { ProfileStore } from './store.js';
-import { waitForEvent } from '../wait.js';
 
 /** The account fields auth's events carry and the profile keeps a copy of. */
 export interface AccountFields {

@@ -1,4 +1,4 @@
-import { badUserInput, conflict, notFound, parseInput, requireViewer } from '@social/kit';
+import { badUserInput, conflict, notFound, parseInput, requireViewer, waitForEvent } from '@social/kit';
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type {
@@ -18,7 +18,7 @@ import type {
 import { findMediaRef, pickMediaRef, profileImageUrl, usableAsProfileImage } from '../data/media-refs.js';
 import { defaultDisplayName } from '../data/profiles.js';
 import { notificationSnapshot, privacySnapshot } from '../snapshots.js';
-import { waitForEvent } from '../wait.js';
+
 import type { ProfileContext } from '../subgraph.js';
 import {
   LIMITS,
