@@ -9,17 +9,25 @@ import { UUID_PATTERN } from './accounts/validation.js';
 export interface Loaders {
   /** Live (not soft-deleted) accounts by id; null for unknown, deleted or malformed ids. */
   readonly userById: DataLoader<string, User | null>;
+  /**
+   * Accounts by id for entity references, soft-deleted ones included (accountStatus DELETED):
+   * the messages, comments and reactions a deleted user left elsewhere keep a resolvable author
+   * instead of a null that would wipe out the non-null field holding it.
+   */
+  readonly userReference: DataLoader<string, User | null>;
 }
 
 export function createLoaders(prisma: PrismaClient): Loaders {
-  return {
-    userById: createBatchLoader<string, User>(
+  const byIds = (includeDeleted: boolean) =>
+    createBatchLoader<string, User>(
       (ids) => {
         const valid = ids.filter((id) => UUID_PATTERN.test(id));
         if (valid.length === 0) return Promise.resolve([]);
-        return prisma.user.findMany({ where: { id: { in: valid }, isDeleted: false } });
+        return prisma.user.findMany({
+          where: includeDeleted ? { id: { in: valid } } : { id: { in: valid }, isDeleted: false },
+        });
       },
       (user) => user.id,
-    ),
-  };
+    );
+  return { userById: byIds(false), userReference: byIds(true) };
 }

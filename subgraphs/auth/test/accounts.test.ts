@@ -292,26 +292,46 @@ test('changeEmail needs the password, leaves the new address unverified and mail
   expect(me.data?.me.email).toBe(newEmail);
 });
 
-test('User references from other subgraphs resolve in one batch; unknown and deleted ids are null', async () => {
-  const [a, b] = [await supergraph.user(), await supergraph.user()];
-  const response = await supergraph.query<{ _entities: ({ id: string; username: string } | null)[] }>(
-    `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id username } } }`,
+test('User references resolve in one batch; unknown ids are null, deleted accounts show as DELETED', async () => {
+  const [a, b, gone] = [await supergraph.user(), await supergraph.user(), await supergraph.user()];
+  const deleted = await supergraph.query<{ deleteAccount: boolean }>(
+    'mutation ($p: String!) { deleteAccount(password: $p) }',
+    { p: gone.password },
+    { token: gone.token },
+  );
+  expect(deleted.data?.deleteAccount).toBe(true);
+  const response = await supergraph.query<{
+    _entities: ({ id: string; username: string; accountStatus: string } | null)[];
+  }>(
+    `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id username accountStatus } } }`,
     {
       r: [
         { __typename: 'User', id: b.id },
         { __typename: 'User', id: '00000000-0000-4000-8000-000000000000' },
         { __typename: 'User', id: 'not-a-uuid' },
+        { __typename: 'User', id: gone.id },
         { __typename: 'User', id: a.id },
       ],
     },
-    { target: 'auth' },
+    { target: 'auth', token: a.token },
   );
+  // What a deleted user left elsewhere (messages, comments) keeps an author a client can render
+  // as a deleted account, while looking the account up finds nothing.
   expect(response.data?._entities).toEqual([
-    { id: b.id, username: b.username },
+    { id: b.id, username: b.username, accountStatus: 'ACTIVE' },
     null,
     null,
-    { id: a.id, username: a.username },
+    { id: gone.id, username: gone.username, accountStatus: 'DELETED' },
+    { id: a.id, username: a.username, accountStatus: 'ACTIVE' },
   ]);
+  const lookup = await supergraph.query<{ user: unknown }>(
+    'query ($id: ID!) { user(id: $id) { id } }',
+    {
+      id: gone.id,
+    },
+    { token: a.token },
+  );
+  expect(lookup.data?.user).toBeNull();
 });
 
 test('verifying an email publishes UserEmailVerified', async () => {

@@ -23,7 +23,7 @@ interface AccountStats {
 
 export const User = {
   __resolveReference: (reference: { id: string }, context: AuthContext) =>
-    context.loaders.userById.load(reference.id),
+    context.loaders.userReference.load(reference.id),
   emailVerified: (user: UserRow) => user.isEmailVerified,
   email: privateField('email'),
   emailVerifiedAt: privateField('emailVerifiedAt'),
