@@ -6,8 +6,8 @@ export const MAX_PAGE_SIZE = 50;
 /** Page size from `first`: default 20, at most 50 (DESIGN 5); anything else is BAD_USER_INPUT. */
 export function pageSize(first: number | null | undefined, argName = 'first'): number {
   if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-    throw badUserInput(`${argName} must be between 0 and ${MAX_PAGE_SIZE}`, argName);
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw badUserInput(`${argName} must be between 1 and ${MAX_PAGE_SIZE}`, argName);
   }
   return first;
 }

@@ -11,8 +11,8 @@ import {
 test('page size defaults to 20 and refuses more than 50', () => {
   expect(pageSize(undefined)).toBe(20);
   expect(pageSize(50)).toBe(50);
-  for (const bad of [51, -1, 2.5]) {
-    expect(() => pageSize(bad)).toThrow('first must be between 0 and 50');
+  for (const bad of [51, 0, -1, 2.5]) {
+    expect(() => pageSize(bad)).toThrow('first must be between 1 and 50');
   }
 });
 
