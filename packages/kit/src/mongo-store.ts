@@ -8,7 +8,8 @@ import {
   type IndexDescription,
   type MongoClient,
 } from 'mongodb';
-import type { EventBus, EventEnvelope } from './event-bus.js';
+import type { EventBus, EventEnvelope, EventSubscription } from './event-bus.js';
+import { connectMongo, mongoDatabaseName, type MongoConnection } from './mongo.js';
 import type { Logger } from './logger.js';
 import { startRelayLoop } from './relay.js';
 
@@ -224,4 +225,121 @@ export async function handleEventOnce(
     if (isDuplicateKeyError(error)) return false;
     throw error;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A Mongo-backed service's store and event consumers
+
+/** What every Mongo-backed service's store has: its database, outbox and transactions. */
+export interface MongoServiceStore<TEvents extends object> {
+  readonly mongo: MongoConnection;
+  readonly outbox: MongoOutbox<TEvents>;
+  /**
+   * Runs `fn` in a transaction (retried on write conflicts, so it must be re-runnable) and kicks
+   * the outbox relay after the commit, so the events `fn` enqueued go out at once.
+   */
+  transaction<T>(fn: (session: ClientSession) => Promise<T>): Promise<T>;
+  /** Stops the outbox relay and closes the connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to the service's own database (named with {@link mongoDatabaseName}), applies its
+ * collections, and starts its outbox relay.
+ */
+export async function openMongoServiceStore<TEvents extends object>(options: {
+  /** The service name: the database name's base, the connection's appName and the producer. */
+  service: string;
+  url: string;
+  env: Readonly<Record<string, string | undefined>>;
+  events: EventBus;
+  logger: Logger;
+  collections: readonly CollectionSpec[];
+  outboxPollMs?: number;
+}): Promise<MongoServiceStore<TEvents>> {
+  const { service, logger } = options;
+  const mongo = await connectMongo({
+    url: options.url,
+    dbName: mongoDatabaseName(service, options.env),
+    logger,
+    appName: service,
+  });
+  try {
+    await ensureCollections(mongo.db, options.collections);
+  } catch (error) {
+    await mongo.close();
+    throw error;
+  }
+  const outbox = createMongoOutbox<TEvents>({
+    db: mongo.db,
+    events: options.events,
+    producer: service,
+    logger,
+    ...(options.outboxPollMs === undefined ? {} : { pollMs: options.outboxPollMs }),
+  });
+  return {
+    mongo,
+    outbox,
+    async transaction(fn) {
+      const result = await withTransaction(mongo.client, fn);
+      outbox.kick();
+      return result;
+    },
+    async close() {
+      await outbox.stop();
+      await mongo.close();
+    },
+  };
+}
+
+/** One stream a service consumes: the event types it wants and what it does with each. */
+export interface StreamConsumer {
+  readonly types: readonly string[];
+  /** Runs inside the transaction that records the event as handled. */
+  handle(session: ClientSession, event: EventEnvelope): Promise<void>;
+}
+
+/**
+ * Subscribes the service's consumer group to each stream (one subscription per stream, so the
+ * group's messages are not split) and handles every event exactly once (handleEventOnce). After
+ * an event's transaction committed, the outbox is kicked (its handler may have enqueued events)
+ * and `afterHandled` runs.
+ */
+export async function startStreamConsumers(options: {
+  events: EventBus;
+  group: string;
+  store: Pick<MongoServiceStore<object>, 'mongo' | 'outbox'>;
+  logger: Logger;
+  streams: Readonly<Record<string, StreamConsumer>>;
+  afterHandled?: (event: EventEnvelope) => void;
+}): Promise<{ stop(): Promise<void> }> {
+  const { store, logger } = options;
+  const subscriptions: EventSubscription[] = [];
+  const stopAll = () => Promise.all(subscriptions.map((subscription) => subscription.stop()));
+  try {
+    for (const [stream, consumer] of Object.entries(options.streams)) {
+      const handler = async (event: EventEnvelope) => {
+        const handled = await handleEventOnce(store.mongo.client, store.mongo.db, event, (session) =>
+          consumer.handle(session, event),
+        );
+        if (!handled) {
+          logger.debug({ eventId: event.id, type: event.type }, 'event already handled; skipped');
+          return;
+        }
+        store.outbox.kick();
+        options.afterHandled?.(event);
+      };
+      subscriptions.push(
+        await options.events.subscribe(stream, options.group, handler, { types: consumer.types }),
+      );
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return {
+    async stop() {
+      await stopAll();
+    },
+  };
 }

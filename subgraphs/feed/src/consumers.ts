@@ -1,13 +1,12 @@
 import {
   MEDIA_EVENT_TYPES,
   SOCIAL_REPLICA_EVENT_TYPES,
-  handleEventOnce,
   isHiddenStatus,
   mergeMediaRef,
   readMediaEvent,
+  startStreamConsumers,
   type EventBus,
   type EventEnvelope,
-  type EventSubscription,
 } from '@social/kit';
 import type { ClientSession } from 'mongodb';
 import { z } from 'zod';
@@ -31,46 +30,25 @@ const GROUP = 'feed';
 const accountEvent = z.object({ userId: z.string().min(1) });
 
 export async function startConsumers(deps: FeedDeps, events: EventBus): Promise<{ stop(): Promise<void> }> {
-  const { store, logger } = deps;
-  const handle = (event: EventEnvelope, handler: (session: ClientSession) => Promise<void>) =>
-    handleEventOnce(store.mongo.client, store.mongo.db, event, handler).then((handled) => {
-      if (!handled) logger.debug({ eventId: event.id, type: event.type }, 'event already handled; skipped');
-    });
-
-  const subscriptions: EventSubscription[] = [];
-  try {
-    subscriptions.push(
-      await events.subscribe(
-        'auth',
-        GROUP,
-        (event) => handle(event, (session) => handleAuthEvent(deps, session, event)),
-        { types: SOCIAL_REPLICA_EVENT_TYPES.auth },
-      ),
-      await events.subscribe(
-        'profile',
-        GROUP,
-        (event) =>
-          handle(event, async (session) => {
-            await store.replica.apply(session, event);
-          }),
-        { types: SOCIAL_REPLICA_EVENT_TYPES.profile },
-      ),
-      await events.subscribe(
-        'media',
-        GROUP,
-        (event) => handle(event, (session) => handleMediaEvent(deps, session, event)),
-        { types: MEDIA_EVENT_TYPES },
-      ),
-    );
-  } catch (error) {
-    await Promise.all(subscriptions.map((subscription) => subscription.stop()));
-    throw error;
-  }
-  return {
-    async stop() {
-      await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+  return startStreamConsumers({
+    events,
+    group: GROUP,
+    store: deps.store,
+    logger: deps.logger,
+    streams: {
+      auth: {
+        types: SOCIAL_REPLICA_EVENT_TYPES.auth,
+        handle: (session, event) => handleAuthEvent(deps, session, event),
+      },
+      profile: {
+        types: SOCIAL_REPLICA_EVENT_TYPES.profile,
+        handle: async (session, event) => {
+          await deps.store.replica.apply(session, event);
+        },
+      },
+      media: { types: MEDIA_EVENT_TYPES, handle: (session, event) => handleMediaEvent(deps, session, event) },
     },
-  };
+  });
 }
 
 /**

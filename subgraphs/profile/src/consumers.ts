@@ -1,11 +1,10 @@
 import {
-  handleEventOnce,
   MEDIA_EVENT_TYPES,
   mergeMediaRef,
   readMediaEvent,
+  startStreamConsumers,
   type EventBus,
   type EventEnvelope,
-  type EventSubscription,
   type MediaProcessedFacts,
 } from '@social/kit';
 import type { ClientSession } from 'mongodb';
@@ -60,45 +59,20 @@ export async function startConsumers(
   events: EventBus,
   graphCleanup: Pick<GraphCleanup, 'kick'>,
 ): Promise<{ stop(): Promise<void> }> {
-  const { store, logger } = deps;
-  const handle = (event: EventEnvelope, handler: (session: ClientSession) => Promise<void>) =>
-    handleEventOnce(store.mongo.client, store.mongo.db, event, handler).then((handled) => {
-      if (!handled) {
-        logger.debug({ eventId: event.id, type: event.type }, 'event already handled; skipped');
-        return;
-      }
-      store.outbox.kick();
+  return startStreamConsumers({
+    events,
+    group: GROUP,
+    store: deps.store,
+    logger: deps.logger,
+    streams: {
+      auth: { types: AUTH_TYPES, handle: (session, event) => handleAuthEvent(deps, session, event) },
+      media: { types: MEDIA_EVENT_TYPES, handle: (session, event) => handleMediaEvent(deps, session, event) },
+    },
+    afterHandled(event) {
       // The deletion committed with its cleanup job: start removing the user's edges now.
       if (event.type === 'UserDeleted') graphCleanup.kick();
-    });
-
-  const subscriptions: EventSubscription[] = [];
-  try {
-    subscriptions.push(
-      await events.subscribe(
-        'auth',
-        GROUP,
-        (event) => handle(event, (session) => handleAuthEvent(deps, session, event)),
-        { types: AUTH_TYPES },
-      ),
-    );
-    subscriptions.push(
-      await events.subscribe(
-        'media',
-        GROUP,
-        (event) => handle(event, (session) => handleMediaEvent(deps, session, event)),
-        { types: MEDIA_EVENT_TYPES },
-      ),
-    );
-  } catch (error) {
-    await Promise.all(subscriptions.map((subscription) => subscription.stop()));
-    throw error;
-  }
-  return {
-    async stop() {
-      await Promise.all(subscriptions.map((subscription) => subscription.stop()));
     },
-  };
+  });
 }
 
 // -- media's uploads on the timeline ------------------------------------------------------------

@@ -1,16 +1,11 @@
 import {
   SocialReplica,
-  connectMongo,
-  createMongoOutbox,
-  ensureCollections,
-  mongoDatabaseName,
-  withTransaction,
+  openMongoServiceStore,
   type EventBus,
   type Logger,
-  type MongoConnection,
-  type MongoOutbox,
+  type MongoServiceStore,
 } from '@social/kit';
-import type { ClientSession, Collection } from 'mongodb';
+import type { Collection } from 'mongodb';
 import type { FeedConfig } from '../config.js';
 import { PRODUCER, type FeedEventMap } from '../events.js';
 import {
@@ -29,8 +24,7 @@ import {
 } from './collections.js';
 
 /** The feed database: typed collections, the social replica, transactions and the event outbox. */
-export interface FeedStore {
-  readonly mongo: MongoConnection;
+export interface FeedStore extends MongoServiceStore<FeedEventMap> {
   readonly posts: Collection<PostDocument>;
   readonly comments: Collection<CommentDocument>;
   readonly likes: Collection<LikeDocument>;
@@ -43,14 +37,7 @@ export interface FeedStore {
   readonly mediaRefs: Collection<MediaRefDocument>;
   /** Friends, follows, blocks and account status, kept from auth's and profile's events. */
   readonly replica: SocialReplica;
-  readonly outbox: MongoOutbox<FeedEventMap>;
   readonly config: FeedConfig;
-  /**
-   * Runs `fn` in a transaction (retried on write conflicts, so it must be re-runnable) and kicks
-   * the outbox relay after the commit, so the events `fn` enqueued go out at once.
-   */
-  transaction<T>(fn: (session: ClientSession) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
 }
 
 export async function openFeedStore(options: {
@@ -59,29 +46,19 @@ export async function openFeedStore(options: {
   events: EventBus;
   logger: Logger;
 }): Promise<FeedStore> {
-  const { config, logger } = options;
-  const mongo = await connectMongo({
+  const { config } = options;
+  const base = await openMongoServiceStore<FeedEventMap>({
+    service: PRODUCER,
     url: config.MONGO_URL,
-    dbName: mongoDatabaseName('feed', options.env),
-    logger,
-    appName: 'feed',
-  });
-  try {
-    await ensureCollections(mongo.db, feedCollections());
-  } catch (error) {
-    await mongo.close();
-    throw error;
-  }
-  const outbox = createMongoOutbox<FeedEventMap>({
-    db: mongo.db,
+    env: options.env,
     events: options.events,
-    producer: PRODUCER,
-    logger,
-    pollMs: config.OUTBOX_POLL_MS,
+    logger: options.logger,
+    collections: feedCollections(),
+    outboxPollMs: config.OUTBOX_POLL_MS,
   });
-  const { db } = mongo;
+  const { db } = base.mongo;
   return {
-    mongo,
+    ...base,
     posts: db.collection<PostDocument>(COLLECTIONS.posts),
     comments: db.collection<CommentDocument>(COLLECTIONS.comments),
     likes: db.collection<LikeDocument>(COLLECTIONS.likes),
@@ -93,16 +70,6 @@ export async function openFeedStore(options: {
     authors: db.collection<FeedAuthorDocument>(COLLECTIONS.authors),
     mediaRefs: db.collection<MediaRefDocument>(COLLECTIONS.mediaRefs),
     replica: new SocialReplica(db),
-    outbox,
     config,
-    async transaction(fn) {
-      const result = await withTransaction(mongo.client, fn);
-      outbox.kick();
-      return result;
-    },
-    async close() {
-      await outbox.stop();
-      await mongo.close();
-    },
   };
 }

@@ -1,15 +1,5 @@
-import {
-  connectMongo,
-  createMongoOutbox,
-  ensureCollections,
-  mongoDatabaseName,
-  withTransaction,
-  type EventBus,
-  type Logger,
-  type MongoConnection,
-  type MongoOutbox,
-} from '@social/kit';
-import type { ClientSession, Collection } from 'mongodb';
+import { openMongoServiceStore, type EventBus, type Logger, type MongoServiceStore } from '@social/kit';
+import type { Collection } from 'mongodb';
 import type { ProfileConfig } from '../config.js';
 import { PRODUCER, type ProfileEventMap } from '../events.js';
 import {
@@ -26,8 +16,7 @@ import {
 } from './collections.js';
 
 /** The profile database: typed collections, transactions and the event outbox. */
-export interface ProfileStore {
-  readonly mongo: MongoConnection;
+export interface ProfileStore extends MongoServiceStore<ProfileEventMap> {
   readonly profiles: Collection<ProfileDocument>;
   readonly friendRequests: Collection<FriendRequestDocument>;
   readonly activities: Collection<ActivityDocument>;
@@ -37,14 +26,7 @@ export interface ProfileStore {
   readonly mediaRefs: Collection<MediaRefDocument>;
   /** Deleted users whose edges are still being removed (graph-cleanup.ts). */
   readonly graphCleanups: Collection<GraphCleanupDocument>;
-  readonly outbox: MongoOutbox<ProfileEventMap>;
   readonly config: ProfileConfig;
-  /**
-   * Runs `fn` in a transaction (retried on write conflicts, so it must be re-runnable) and kicks
-   * the outbox relay after the commit, so the events `fn` enqueued go out at once.
-   */
-  transaction<T>(fn: (session: ClientSession) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
 }
 
 export async function openProfileStore(options: {
@@ -53,29 +35,19 @@ export async function openProfileStore(options: {
   events: EventBus;
   logger: Logger;
 }): Promise<ProfileStore> {
-  const { config, logger } = options;
-  const mongo = await connectMongo({
+  const { config } = options;
+  const base = await openMongoServiceStore<ProfileEventMap>({
+    service: PRODUCER,
     url: config.MONGO_URL,
-    dbName: mongoDatabaseName('profile', options.env),
-    logger,
-    appName: 'profile',
-  });
-  try {
-    await ensureCollections(mongo.db, profileCollections());
-  } catch (error) {
-    await mongo.close();
-    throw error;
-  }
-  const outbox = createMongoOutbox<ProfileEventMap>({
-    db: mongo.db,
+    env: options.env,
     events: options.events,
-    producer: PRODUCER,
-    logger,
-    pollMs: config.OUTBOX_POLL_MS,
+    logger: options.logger,
+    collections: profileCollections(),
+    outboxPollMs: config.OUTBOX_POLL_MS,
   });
-  const { db } = mongo;
+  const { db } = base.mongo;
   return {
-    mongo,
+    ...base,
     profiles: db.collection<ProfileDocument>(COLLECTIONS.profiles),
     friendRequests: db.collection<FriendRequestDocument>(COLLECTIONS.friendRequests),
     activities: db.collection<ActivityDocument>(COLLECTIONS.activities),
@@ -84,16 +56,6 @@ export async function openProfileStore(options: {
     blocks: db.collection<BlockDocument>(COLLECTIONS.blocks),
     mediaRefs: db.collection<MediaRefDocument>(COLLECTIONS.mediaRefs),
     graphCleanups: db.collection<GraphCleanupDocument>(COLLECTIONS.graphCleanups),
-    outbox,
     config,
-    async transaction(fn) {
-      const result = await withTransaction(mongo.client, fn);
-      outbox.kick();
-      return result;
-    },
-    async close() {
-      await outbox.stop();
-      await mongo.close();
-    },
   };
 }
