@@ -30,6 +30,8 @@ export const baseConfigShape = {
   LOG_PRETTY: booleanFlag(false),
   HOST: z.string().default('0.0.0.0'),
   REDIS_URL: optionalUrl(),
+  /** Prepended to every Redis key and channel (event streams, pub/sub), so deployments or test runs can share one Redis. */
+  REDIS_KEY_PREFIX: z.string().default(''),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 };
 

@@ -295,8 +295,21 @@ export async function openMongoServiceStore<TEvents extends object>(options: {
 /** One stream a service consumes: the event types it wants and what it does with each. */
 export interface StreamConsumer {
   readonly types: readonly string[];
-  /** Runs inside the transaction that records the event as handled. */
-  handle(session: ClientSession, event: EventEnvelope): Promise<void>;
+  /**
+   * Runs inside the transaction that records the event as handled (so it may run more than once
+   * if the transaction is retried). `afterCommit` queues work for after the commit, e.g. live
+   * notifications of what the transaction changed; only the committed attempt's tasks run.
+   */
+  handle(
+    session: ClientSession,
+    event: EventEnvelope,
+    afterCommit: (task: () => Promise<void>) => void,
+  ): Promise<void>;
+  /**
+   * Handles an event without recording it (e.g. relayed to live subscribers only); resolve true
+   * when it did, false to go on with `handle`.
+   */
+  direct?(event: EventEnvelope): Promise<boolean>;
 }
 
 /**
@@ -319,14 +332,24 @@ export async function startStreamConsumers(options: {
   try {
     for (const [stream, consumer] of Object.entries(options.streams)) {
       const handler = async (event: EventEnvelope) => {
-        const handled = await handleEventOnce(store.mongo.client, store.mongo.db, event, (session) =>
-          consumer.handle(session, event),
-        );
+        if (consumer.direct && (await consumer.direct(event))) return;
+        let tasks: Array<() => Promise<void>> = [];
+        const handled = await handleEventOnce(store.mongo.client, store.mongo.db, event, (session) => {
+          tasks = [];
+          return consumer.handle(session, event, (task) => tasks.push(task));
+        });
         if (!handled) {
           logger.debug({ eventId: event.id, type: event.type }, 'event already handled; skipped');
           return;
         }
         store.outbox.kick();
+        // The event's effects are committed: a failing task (best-effort live work) is logged,
+        // not retried by redelivery, which would find the event handled.
+        for (const task of tasks) {
+          await task().catch((error: unknown) =>
+            logger.warn({ err: error, eventId: event.id, type: event.type }, 'after-commit task failed'),
+          );
+        }
         options.afterHandled?.(event);
       };
       subscriptions.push(

@@ -44,6 +44,11 @@ export interface PubSub {
   ready(iterator: AsyncIterableIterator<unknown>): Promise<void>;
   /** Ends every iterator (pending `next()` calls resolve done) and closes the connections it owns. */
   close(): Promise<void>;
+  /**
+   * How many live iterators of this process listen on `channel` (tests and metrics: graphql-ws has
+   * no "subscribed" acknowledgement, so this is how a client's subscription is known to be live).
+   */
+  listenerCount(channel: string): number;
   readonly kind: 'redis' | 'memory';
 }
 
@@ -248,6 +253,10 @@ export class MemoryPubSub implements PubSub {
     // Registration is synchronous in-process: a subscriber is live as soon as subscribe() returns.
   }
 
+  listenerCount(channel: string): number {
+    return this.channels.get(channel)?.size ?? 0;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const listeners of [...this.channels.values()]) {
@@ -353,6 +362,10 @@ export class RedisPubSub implements PubSub {
     // An iterator returned before its SUBSCRIBE was acked has nothing left to wait for.
     if (iterator instanceof SubscriptionIterator && iterator.isEnded) return;
     await registration;
+  }
+
+  listenerCount(channel: string): number {
+    return this.channels.get(this.prefix + channel)?.listeners.size ?? 0;
   }
 
   async close(): Promise<void> {

@@ -92,15 +92,18 @@ export function createSharedResources(options: {
   logger: Logger;
   verification: VerificationOptions;
   redisUrl?: string | undefined;
+  /** Prepended to event stream keys and pub/sub channels (REDIS_KEY_PREFIX). */
+  redisKeyPrefix?: string | undefined;
   production: boolean;
   env: Readonly<Record<string, string | undefined>>;
 }): SharedResources {
   const { logger, redisUrl } = options;
+  const prefix = options.redisKeyPrefix ? { prefix: options.redisKeyPrefix } : {};
   // One command connection per process, shared by publishing, events and readiness checks.
   const redis = redisUrl ? createRedisClient(redisUrl, logger, 'shared') : undefined;
   const shared = redis ? { redis } : {};
-  const pubsub = createPubSub({ ...shared, logger });
-  const events = createEventBus({ ...shared, logger });
+  const pubsub = createPubSub({ ...shared, ...prefix, logger });
+  const events = createEventBus({ ...shared, ...prefix, logger });
   const revocations: SessionRevocations = redis
     ? new RedisSessionRevocations(redis)
     : new MemorySessionRevocations();
@@ -136,6 +139,7 @@ export async function runService(name: string, defaultPort: number, factory: Ser
     logger: createLogger({ name, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }),
     verification: verificationFromConfig(config),
     redisUrl: config.REDIS_URL,
+    redisKeyPrefix: config.REDIS_KEY_PREFIX,
     production: config.NODE_ENV === 'production',
     env: process.env,
   });

@@ -120,6 +120,19 @@ describe.each(harnesses)('PubSub contract: $name', (harness) => {
     expect(open().kind).toBe(harness.name);
   });
 
+  test('counts the live listeners of a channel, by the name publishers use', async () => {
+    const pubsub = open();
+    const first = pubsub.subscribe('room:count');
+    const second = pubsub.subscribe('room:count');
+    await Promise.all([pubsub.ready(first), pubsub.ready(second)]);
+    expect(pubsub.listenerCount('room:count')).toBe(2);
+    expect(pubsub.listenerCount('room:other')).toBe(0);
+    await first.return?.();
+    expect(pubsub.listenerCount('room:count')).toBe(1);
+    await second.return?.();
+    expect(pubsub.listenerCount('room:count')).toBe(0);
+  });
+
   test('delivers to every subscriber of a channel and to no other channel', async () => {
     const pubsub = open();
     const first = pubsub.subscribe<{ n: number }>('room:a');

@@ -56,6 +56,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       audience: DEFAULT_JWT_AUDIENCE,
     },
     redisUrl: options.redisUrl,
+    redisKeyPrefix: options.env.REDIS_KEY_PREFIX,
     production: options.production ?? false,
     env,
   });

@@ -192,6 +192,8 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
         MEDIA_STORAGE_DIR: mediaStorageDir,
         MONGO_URL: mongo.url,
         MONGO_DB_PREFIX: mongo.prefix,
+        // Harnesses sharing one Redis keep their event streams (and consumer groups) apart.
+        REDIS_KEY_PREFIX: `${databaseName}:`,
         RATE_LIMITS_ENABLED: 'false',
         ...options.env,
       },
