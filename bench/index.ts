@@ -2,6 +2,7 @@
  * Runs every benchmark in bench/, in turn: `npm run bench -- [--full] [--write]`.
  * `--full` measures longer; `--write` updates each benchmark's section of docs/BENCHMARKS.md.
  */
+import { runChatFanoutBench } from './chat-fanout.js';
 import { runMongoEmbeddedBench } from './mongo-embedded.js';
 import type { BenchOptions } from './report.js';
 
@@ -17,6 +18,7 @@ const options: BenchOptions = {
 
 const benchmarks: [string, (o: BenchOptions) => Promise<unknown>][] = [
   ['mongo-embedded', runMongoEmbeddedBench],
+  ['chat-fanout', runChatFanoutBench],
 ];
 
 for (const [name, run] of benchmarks) {

@@ -1,0 +1,58 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Who is typing where (seed 001: `typing:{chatId}:{userId}`, a string with a 3-second TTL): each
+ * setTyping(true) renews the key, setTyping(false) removes it, and Redis expires it otherwise.
+ * Without Redis the same rules hold in this process.
+ */
+export interface TypingStore {
+  /** Records the indicator; resolves with when it lapses (null when stopped). */
+  set(conversationId: string, userId: string, isTyping: boolean): Promise<Date | null>;
+  /** The users among `userIds` typing in the conversation now, in `userIds` order. */
+  typingUsers(conversationId: string, userIds: readonly string[]): Promise<string[]>;
+}
+
+const key = (conversationId: string, userId: string) => `chat:typing:${conversationId}:${userId}`;
+
+export function createTypingStore(options: { redis: Redis | undefined; ttlMs: number }): TypingStore {
+  const { redis, ttlMs } = options;
+  if (redis) {
+    return {
+      async set(conversationId, userId, isTyping) {
+        if (!isTyping) {
+          await redis.del(key(conversationId, userId));
+          return null;
+        }
+        const expiresAt = new Date(Date.now() + ttlMs);
+        await redis.set(key(conversationId, userId), expiresAt.toISOString(), 'PX', ttlMs);
+        return expiresAt;
+      },
+      async typingUsers(conversationId, userIds) {
+        if (userIds.length === 0) return [];
+        const values = await redis.mget(userIds.map((userId) => key(conversationId, userId)));
+        return userIds.filter((_, index) => values[index] !== null);
+      },
+    };
+  }
+  const expiries = new Map<string, number>();
+  return {
+    async set(conversationId, userId, isTyping) {
+      if (!isTyping) {
+        expiries.delete(key(conversationId, userId));
+        return null;
+      }
+      const expiresAt = Date.now() + ttlMs;
+      expiries.set(key(conversationId, userId), expiresAt);
+      return new Date(expiresAt);
+    },
+    async typingUsers(conversationId, userIds) {
+      const now = Date.now();
+      return userIds.filter((userId) => {
+        const k = key(conversationId, userId);
+        const expiresAt = expiries.get(k);
+        if (expiresAt !== undefined && expiresAt <= now) expiries.delete(k);
+        return expiresAt !== undefined && expiresAt > now;
+      });
+    },
+  };
+}
