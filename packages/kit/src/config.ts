@@ -30,7 +30,10 @@ export const baseConfigShape = {
   LOG_PRETTY: booleanFlag(false),
   HOST: z.string().default('0.0.0.0'),
   REDIS_URL: optionalUrl(),
-  /** Prepended to every Redis key and channel (event streams, pub/sub), so deployments or test runs can share one Redis. */
+  /**
+   * Prepended to the event streams' keys and the pub/sub channels, so deployments or test runs
+   * sharing one Redis keep their events apart (the services' own keys are named by random ids).
+   */
   REDIS_KEY_PREFIX: z.string().default(''),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 };
