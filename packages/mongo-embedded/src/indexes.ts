@@ -250,37 +250,25 @@ export class Index {
     if (this.partial && !this.partial(queryForm)) return undefined;
     if (this.kind === 'text' || this.kind === 'geo') return { keys: [], values: [], lead: [] };
     const perField: unknown[][] = [];
-    let arrays = 0;
     let anyPresent = false;
     const arrayFields: string[] = [];
     for (const path of this.fields) {
-      const found = valuesAtPath(doc, path, true);
-      const expanded: unknown[] = [];
-      let isArray = found.length > 1;
-      for (const v of found) {
-        if (v !== undefined) anyPresent = true;
-        if (Array.isArray(v)) {
-          isArray = true;
-          if (v.length === 0) expanded.push(EMPTY_ARRAY);
-          else expanded.push(...v);
-        } else {
-          expanded.push(v);
-        }
-      }
-      if (isArray) {
-        arrays++;
-        arrayFields.push(path);
-      }
-      perField.push(dedupe(expanded.length > 0 ? expanded : [undefined]));
+      const field = expandValues(valuesAtPath(doc, path, true));
+      if (field.present) anyPresent = true;
+      if (field.isArray) arrayFields.push(path);
+      perField.push(field.values);
     }
     if (this.sparse && !anyPresent) return undefined;
-    if (arrays > 1) {
+    // Fields inside one array (`a.x`, `a.y`) are allowed, as in MongoDB; arrays on separate paths
+    // ("parallel arrays") are not. Their keys are every combination of the fields' values (a
+    // superset of MongoDB's per-element keys), so a lookup never misses a document that matches.
+    if (arrayFields.length > 1 && sharedArrayPrefix(doc, arrayFields) === undefined) {
       throw new CommandError(
         Codes.CannotIndexParallelArrays,
         `cannot index parallel arrays [${arrayFields[1] ?? ''}] [${arrayFields[0] ?? ''}]`,
       );
     }
-    if (arrays > 0) this.multikey = true;
+    if (arrayFields.length > 0) this.multikey = true;
     const tuples = cartesian(perField);
     const keys = tuples.map((t) => t.map(encodeKeyPart).join('|'));
     const lead = this.fields.length > 1 ? [...new Set(tuples.map((t) => encodeKeyPart(t[0])))] : keys;
@@ -355,6 +343,57 @@ function encodeKeyPart(value: unknown): string {
 /** The encoded key of a single equality value on one field (what `lookupLeading` expects). */
 export function encodeEquality(value: unknown): string {
   return valueKey(value);
+}
+
+/** The values of one index field in a document, arrays expanded one level. */
+function expandValues(found: unknown[]): { values: unknown[]; isArray: boolean; present: boolean } {
+  const expanded: unknown[] = [];
+  let isArray = found.length > 1;
+  let present = false;
+  for (const v of found) {
+    if (v !== undefined) present = true;
+    if (Array.isArray(v)) {
+      isArray = true;
+      if (v.length === 0) expanded.push(EMPTY_ARRAY);
+      else expanded.push(...v);
+    } else {
+      expanded.push(v);
+    }
+  }
+  return { values: dedupe(expanded.length > 0 ? expanded : [undefined]), isArray, present };
+}
+
+/** The path of the first array on `path` in `doc` (walking embedded documents), if any. */
+function firstArrayPrefix(doc: Doc, path: string): string | undefined {
+  const parts = path.split('.');
+  let value: unknown = doc;
+  for (let i = 0; i < parts.length; i += 1) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    value = (value as Doc)[parts[i] as string];
+    if (Array.isArray(value)) return parts.slice(0, i + 1).join('.');
+  }
+  return undefined;
+}
+
+/**
+ * The one array every array-valued field goes through (`a` for `a.x` and `a.y`), or undefined
+ * when they go through different arrays or through nested arrays below it.
+ */
+function sharedArrayPrefix(doc: Doc, fields: readonly string[]): string | undefined {
+  const prefixes = new Set(fields.map((path) => firstArrayPrefix(doc, path)));
+  const [prefix] = prefixes;
+  if (prefixes.size !== 1 || prefix === undefined) return undefined;
+  const elements = valuesAtPath(doc, prefix, false)[0] as unknown[];
+  // Below the shared array every field must hold at most one array level per element.
+  for (const element of elements) {
+    if (element === null || typeof element !== 'object' || Array.isArray(element)) continue;
+    const arraysBelow = fields.filter((path) => {
+      const rest = path.slice(prefix.length + 1);
+      return expandValues(valuesAtPath(element, rest, true)).isArray;
+    });
+    if (arraysBelow.length > 1) return undefined;
+  }
+  return prefix;
 }
 
 function dedupe(values: unknown[]): unknown[] {

@@ -205,7 +205,14 @@ export class SessionManager {
       for (const [ns, changes] of batches) this.collectionOf(ns)?.applyBatch(changes, false);
     } catch (error) {
       this.abort(txn);
-      if (error instanceof CommandError && !error.labels.includes('TransientTransactionError')) {
+      // A conflict with another commit (a changed version, a duplicate key) is transient: the
+      // client retries the whole transaction. Anything else (a document that cannot be indexed)
+      // would fail again on every retry, so it is reported as it is.
+      if (
+        error instanceof CommandError &&
+        (error.code === Codes.WriteConflict || error.code === Codes.DuplicateKey) &&
+        !error.labels.includes('TransientTransactionError')
+      ) {
         error.labels.push('TransientTransactionError');
       }
       throw error;

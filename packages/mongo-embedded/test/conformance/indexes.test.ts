@@ -302,3 +302,44 @@ describe('text indexes', () => {
     expect(err.code).toBe(27);
   });
 });
+
+describe('multikey compound indexes', () => {
+  test('fields inside one array may share a compound index, and queries on both find the document', async () => {
+    const coll = db.collection<Doc>('multikey_shared');
+    await coll.createIndex({ 'p.u': 1, 'p.x': 1 });
+    await coll.insertOne({
+      _id: 1,
+      p: [
+        { u: 1, x: true },
+        { u: 2, x: false },
+      ],
+    } as Doc);
+    await coll.insertOne({ _id: 2, p: [{ u: 3, x: true }] } as Doc);
+    expect(await coll.countDocuments({ 'p.u': 2, 'p.x': false })).toBe(1);
+    // Without $elemMatch the two conditions may hold on different elements.
+    expect(await coll.countDocuments({ 'p.u': 2, 'p.x': true })).toBe(1);
+    expect(await coll.countDocuments({ p: { $elemMatch: { u: 2, x: true } } })).toBe(0);
+  });
+
+  test('parallel arrays are refused with 171, and inside a transaction the commit fails rather than retrying', async () => {
+    const coll = db.collection<Doc>('multikey_parallel');
+    await coll.createIndex({ a: 1, b: 1 });
+    await expect(coll.insertOne({ _id: 1, a: [1, 2], b: [3, 4] } as Doc)).rejects.toMatchObject({
+      code: 171,
+    });
+    let attempts = 0;
+    const session = t.client.startSession();
+    try {
+      await expect(
+        session.withTransaction(async () => {
+          attempts += 1;
+          await coll.insertOne({ _id: 2, a: [1, 2], b: [3, 4] } as Doc, { session });
+        }),
+      ).rejects.toMatchObject({ code: 171 });
+    } finally {
+      await session.endSession();
+    }
+    expect(attempts).toBe(1);
+    expect(await coll.countDocuments({})).toBe(0);
+  });
+});

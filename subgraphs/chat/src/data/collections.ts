@@ -215,11 +215,12 @@ export function chatCollections(): CollectionSpec[] {
         { key: { 'participants.userId': 1 }, name: 'participants' },
         { key: { type: 1, updatedAt: -1 }, name: 'type_updatedAt' },
         { key: { name: 'text', description: 'text' }, name: 'group_text' },
-        // The viewer's list, most recent activity first with the id as the cursor's tiebreaker: the
-        // seed's "active conversations" index (4) without `participants.isActive`, which the
-        // embedded server refuses next to `participants.userId` ("parallel arrays"); isActive is
-        // checked by $elemMatch on the entry the index found.
-        { key: { 'participants.userId': 1, updatedAt: -1, _id: -1 }, name: 'active_conversations' },
+        // The viewer's list, most recent activity first: the seed's "active conversations" index
+        // (4), with the id as the cursor's tiebreaker.
+        {
+          key: { 'participants.userId': 1, 'participants.isActive': 1, updatedAt: -1, _id: -1 },
+          name: 'active_conversations',
+        },
         {
           key: { directKey: 1 },
           name: 'direct_pair_unique',
