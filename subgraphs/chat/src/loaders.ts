@@ -53,14 +53,17 @@ export function createLoaders(deps: ChatDeps, viewer: Viewer | null): Loaders {
   });
   const typingUsers = createOrderedLoader<string, string[]>(async (ids) => {
     const conversations = await conversation.loadMany([...ids]);
-    return Promise.all(
-      ids.map(async (id, index) => {
+    // One Redis round trip for the whole page of conversations.
+    return deps.typing.typingUsers(
+      ids.map((id, index) => {
         const doc = conversations[index];
-        if (!doc || doc instanceof Error) return [];
-        const others = activeParticipants(doc)
-          .map((participant) => participant.userId)
-          .filter((userId) => userId !== viewer?.id);
-        return deps.typing.typingUsers(id, others);
+        const userIds =
+          !doc || doc instanceof Error
+            ? []
+            : activeParticipants(doc)
+                .map((participant) => participant.userId)
+                .filter((userId) => userId !== viewer?.id);
+        return { conversationId: id, userIds };
       }),
     );
   });

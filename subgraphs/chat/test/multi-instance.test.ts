@@ -113,6 +113,25 @@ test('typing indicators cross instances and are not echoed to the typer', async 
   await aliceWatches.close();
 });
 
+test('a page of conversations shows who types in each, from one Redis lookup', async () => {
+  const client = chatClient(bed);
+  const [alice, bob, carol] = [await bed.member(), await bed.member(), await bed.member()];
+  const withAlice = await client.direct(bob, alice);
+  const withCarol = await client.direct(bob, carol);
+  const quiet = await client.direct(bob, await bed.member());
+  await onB(SET_TYPING, { id: withAlice.id, isTyping: true }, alice);
+  await bed.run(SET_TYPING, { id: withCarol.id, isTyping: true }, carol);
+  await bed.run(SET_TYPING, { id: withCarol.id, isTyping: true }, bob);
+  const page = await bed.run<{
+    conversations: { edges: Array<{ node: { id: string; typingUsers: Array<{ id: string }> } }> };
+  }>('{ conversations(first: 10) { edges { node { id typingUsers { id } } } } }', {}, bob);
+  const typing = new Map(page.conversations.edges.map((edge) => [edge.node.id, edge.node.typingUsers]));
+  expect(typing.get(withAlice.id)).toEqual([{ id: alice.id }]);
+  // Bob's own indicator is not listed to him.
+  expect(typing.get(withCarol.id)).toEqual([{ id: carol.id }]);
+  expect(typing.get(quiet.id)).toEqual([]);
+});
+
 test('MessageSent tells which recipients are viewing, whichever instance holds their subscription', async () => {
   const client = chatClient(bed);
   const [alice, bob, carol] = [await bed.member(), await bed.member(), await bed.member()];

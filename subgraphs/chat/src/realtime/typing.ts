@@ -8,8 +8,11 @@ import type { Redis } from 'ioredis';
 export interface TypingStore {
   /** Records the indicator; resolves with when it lapses (null when stopped). */
   set(conversationId: string, userId: string, isTyping: boolean): Promise<Date | null>;
-  /** The users among `userIds` typing in the conversation now, in `userIds` order. */
-  typingUsers(conversationId: string, userIds: readonly string[]): Promise<string[]>;
+  /**
+   * For each conversation, the users among its `userIds` typing there now, in `userIds` order;
+   * one round trip for the whole batch (a page of conversations).
+   */
+  typingUsers(batch: readonly { conversationId: string; userIds: readonly string[] }[]): Promise<string[][]>;
 }
 
 const key = (conversationId: string, userId: string) => `chat:typing:${conversationId}:${userId}`;
@@ -27,10 +30,17 @@ export function createTypingStore(options: { redis: Redis | undefined; ttlMs: nu
         await redis.set(key(conversationId, userId), expiresAt.toISOString(), 'PX', ttlMs);
         return expiresAt;
       },
-      async typingUsers(conversationId, userIds) {
-        if (userIds.length === 0) return [];
-        const values = await redis.mget(userIds.map((userId) => key(conversationId, userId)));
-        return userIds.filter((_, index) => values[index] !== null);
+      async typingUsers(batch) {
+        const keys = batch.flatMap(({ conversationId, userIds }) =>
+          userIds.map((userId) => key(conversationId, userId)),
+        );
+        const values = keys.length === 0 ? [] : await redis.mget(keys);
+        let offset = 0;
+        return batch.map(({ userIds }) => {
+          const typing = userIds.filter((_, index) => values[offset + index] !== null);
+          offset += userIds.length;
+          return typing;
+        });
       },
     };
   }
@@ -45,14 +55,16 @@ export function createTypingStore(options: { redis: Redis | undefined; ttlMs: nu
       expiries.set(key(conversationId, userId), expiresAt);
       return new Date(expiresAt);
     },
-    async typingUsers(conversationId, userIds) {
+    async typingUsers(batch) {
       const now = Date.now();
-      return userIds.filter((userId) => {
-        const k = key(conversationId, userId);
-        const expiresAt = expiries.get(k);
-        if (expiresAt !== undefined && expiresAt <= now) expiries.delete(k);
-        return expiresAt !== undefined && expiresAt > now;
-      });
+      return batch.map(({ conversationId, userIds }) =>
+        userIds.filter((userId) => {
+          const k = key(conversationId, userId);
+          const expiresAt = expiries.get(k);
+          if (expiresAt !== undefined && expiresAt <= now) expiries.delete(k);
+          return expiresAt !== undefined && expiresAt > now;
+        }),
+      );
     },
   };
 }
