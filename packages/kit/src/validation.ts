@@ -12,3 +12,9 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, path:
   const field = [path, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
   throw badUserInput(`${field} ${issue?.message ?? 'is invalid'}`, field);
 }
+
+/** A user id (auth's UUIDs). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A MongoDB ObjectId in hex (ids of posts, comments, conversations, messages, media files). */
+export const OBJECT_ID_PATTERN = /^[0-9a-f]{24}$/i;

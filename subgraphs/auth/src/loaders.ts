@@ -1,6 +1,5 @@
-import { createBatchLoader, type DataLoader } from '@social/kit';
+import { UUID_PATTERN, createBatchLoader, type DataLoader } from '@social/kit';
 import type { PrismaClient, User } from './data/prisma.js';
-import { UUID_PATTERN } from './accounts/validation.js';
 
 /**
  * Per-request DataLoaders of the auth subgraph (DESIGN 10): built in the context factory for every

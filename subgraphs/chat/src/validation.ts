@@ -1,3 +1,4 @@
+import { UUID_PATTERN, OBJECT_ID_PATTERN } from '@social/kit';
 import { z } from 'zod';
 import { LIMITS } from './config.js';
 import { MESSAGE_TYPE } from './enums.js';
@@ -8,13 +9,11 @@ import { MESSAGE_TYPE } from './enums.js';
  * kit `parseInput(schema, value, 'input')`, which names the offending field in BAD_USER_INPUT.
  */
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const OBJECT_ID = /^[0-9a-f]{24}$/i;
 /** A media file id: media's ObjectId in hex (a UUID is accepted too, should media ever switch). */
 const MEDIA_ID = /^(?:[0-9a-f]{24}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
-export const userId = z.string().regex(UUID, 'must be a user id');
-export const objectId = z.string().regex(OBJECT_ID, 'must be an id');
+export const userId = z.string().regex(UUID_PATTERN, 'must be a user id');
+export const objectId = z.string().regex(OBJECT_ID_PATTERN, 'must be an id');
 const mediaId = z.string().regex(MEDIA_ID, 'must be a media file id');
 
 const distinct = <T extends z.ZodType<string>>(item: T, min: number, max: number) =>

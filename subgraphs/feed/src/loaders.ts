@@ -1,4 +1,5 @@
 import {
+  OBJECT_ID_PATTERN,
   createBatchLoader,
   createOrderedLoader,
   createSocialLoaders,
@@ -22,7 +23,7 @@ import {
   type ReactionPageRequest,
 } from './data/pages.js';
 import type { FeedStore } from './data/store.js';
-import { OBJECT_ID, toObjectIds } from './validation.js';
+import { toObjectIds } from './validation.js';
 import { canSeePost } from './visibility.js';
 
 /**
@@ -189,7 +190,7 @@ export async function visiblePost(
   viewer: Viewer | null,
   id: string,
 ): Promise<PostDocument | null> {
-  if (!viewer || !OBJECT_ID.test(id)) return null;
+  if (!viewer || !OBJECT_ID_PATTERN.test(id)) return null;
   const post = await loaders.post.load(id.toLowerCase());
   return post && (await mayView(loaders, viewer.id, post)) ? post : null;
 }
@@ -215,7 +216,7 @@ export async function visibleComment(
   viewer: Viewer | null,
   id: string,
 ): Promise<CommentDocument | null> {
-  if (!viewer || !OBJECT_ID.test(id)) return null;
+  if (!viewer || !OBJECT_ID_PATTERN.test(id)) return null;
   const comment = await loaders.comment.load(id.toLowerCase());
   if (!comment || (comment.authorHidden && comment.userId !== viewer.id)) return null;
   const [post, relation] = await Promise.all([

@@ -1,4 +1,4 @@
-import { badUserInput } from '@social/kit';
+import { OBJECT_ID_PATTERN, UUID_PATTERN, badUserInput } from '@social/kit';
 import { ObjectId } from 'mongodb';
 import { z } from 'zod';
 import { LIMITS } from './data/collections.js';
@@ -11,11 +11,9 @@ import { POST_TYPE, POST_VISIBILITY, SHARE_VISIBILITY } from './resolvers/enums.
  * the offending field (`input.poll.options`) in the BAD_USER_INPUT error.
  */
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A post or comment id: an ObjectId in hex. */
-export const OBJECT_ID = /^[0-9a-f]{24}$/i;
 /** A media file id: media's ObjectId in hex. */
-const MEDIA_ID = OBJECT_ID;
+const MEDIA_ID = OBJECT_ID_PATTERN;
 
 export const MAX_MEDIA = 10;
 export const MAX_AUDIENCE = 100;
@@ -23,7 +21,7 @@ export const MAX_POLL_DAYS = 30;
 
 /** The ids among `ids` that can be post or comment ids, as ObjectIds (look-ups skip the rest). */
 export function toObjectIds(ids: readonly string[]): ObjectId[] {
-  return ids.filter((id) => OBJECT_ID.test(id)).map((id) => new ObjectId(id));
+  return ids.filter((id) => OBJECT_ID_PATTERN.test(id)).map((id) => new ObjectId(id));
 }
 
 /**
@@ -31,7 +29,7 @@ export function toObjectIds(ids: readonly string[]): ObjectId[] {
  * cannot be one (a look-up query returns null instead, as for an unknown id).
  */
 export function idArgument(id: string, field: string): string {
-  if (!OBJECT_ID.test(id)) throw badUserInput(`${field} must be a post or comment id`, field);
+  if (!OBJECT_ID_PATTERN.test(id)) throw badUserInput(`${field} must be a post or comment id`, field);
   return id.toLowerCase();
 }
 
@@ -48,8 +46,8 @@ function storedEnum<const T extends Record<string, string>>(map: T) {
   );
 }
 
-const userId = z.string().regex(UUID, 'must be a user id');
-const objectId = z.string().regex(OBJECT_ID, 'must be a valid id');
+const userId = z.string().regex(UUID_PATTERN, 'must be a user id');
+const objectId = z.string().regex(OBJECT_ID_PATTERN, 'must be a valid id');
 
 /** A trimmed string of 1-`max` characters. */
 const required = (max: number) =>

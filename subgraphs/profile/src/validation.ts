@@ -31,7 +31,6 @@ export const LIMITS = {
 const MINIMUM_AGE_YEARS = 13;
 
 const USERNAME = /^[A-Za-z0-9_]{3,50}$/;
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A media file id: media's ObjectId in hex (a UUID is accepted too, should media ever switch). */
 const MEDIA_ID = /^(?:[0-9a-f]{24}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 

@@ -1,4 +1,5 @@
 import {
+  UUID_PATTERN,
   badUserInput,
   conflict,
   type Connection,
@@ -18,7 +19,7 @@ import { ACCOUNT_STATUS_VALUES, roleName, statusName } from './mappers.js';
 import { assertPassword } from './passwords.js';
 import { assertAvailable, replaceVerificationCode } from './registration.js';
 import { revokeSessions } from './sessions.js';
-import { UUID_PATTERN, changeEmailInput, parseInput, updateAccountInput } from './validation.js';
+import { changeEmailInput, parseInput, updateAccountInput } from './validation.js';
 
 /** Days a soft-deleted account is kept before cleanup_old_data() removes it (the seed's grace). */
 const DELETION_GRACE_DAYS = 30;

@@ -9,7 +9,6 @@ import { z } from 'zod';
 export const EMAIL_PATTERN = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 const USERNAME_PATTERN = /^[A-Za-z0-9_]+$/;
 const PHONE_PATTERN = /^\+[1-9][0-9]{6,14}$/;
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const username = z
   .string()

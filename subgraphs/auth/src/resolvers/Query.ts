@@ -1,7 +1,7 @@
-import { badUserInput, requireRole, requireViewer } from '@social/kit';
+import { UUID_PATTERN, badUserInput, requireRole, requireViewer } from '@social/kit';
 import { listUsers, type UserFilter } from '../accounts/account.js';
 import { activeSessions } from '../accounts/sessions.js';
-import { UUID_PATTERN, username as usernameSchema } from '../accounts/validation.js';
+import { username as usernameSchema } from '../accounts/validation.js';
 import type { AuthContext } from '../subgraph.js';
 
 export const Query = {
@@ -9,7 +9,7 @@ export const Query = {
     context.viewer ? context.loaders.userById.load(context.viewer.id) : null,
 
   user: (_root: unknown, args: { id: string }, context: AuthContext) => {
-    if (!UUID_PATTERN.test(args.id)) throw badUserInput('id must be a UUID', 'id');
+    if (!UUID_PATTERN.test(args.id)) throw badUserInput('id must be a UUID_PATTERN', 'id');
     return context.loaders.userById.load(args.id);
   },
 

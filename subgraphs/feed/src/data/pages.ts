@@ -1,4 +1,4 @@
-import { badUserInput, decodeCursor, type CursorKey } from '@social/kit';
+import { OBJECT_ID_PATTERN, badUserInput, decodeCursor, type CursorKey } from '@social/kit';
 import { ObjectId, type Collection, type Document, type Filter } from 'mongodb';
 import type {
   CommentDocument,
@@ -7,7 +7,6 @@ import type {
   StoredEntityType,
   StoredReaction,
 } from './collections.js';
-import { OBJECT_ID } from '../validation.js';
 import type { FeedStore } from './store.js';
 
 /**
@@ -80,7 +79,7 @@ function dateOf(ms: number): Date {
 export function datePosition(kind: ListKind, after: string | null | undefined): DatePosition | null {
   if (!after) return null;
   const { key, id } = decodePosition(kind, after);
-  if (!OBJECT_ID.test(id)) throw invalidCursor();
+  if (!OBJECT_ID_PATTERN.test(id)) throw invalidCursor();
   return { date: dateOf(key), id: new ObjectId(id) };
 }
 
@@ -88,7 +87,7 @@ export function datePosition(kind: ListKind, after: string | null | undefined): 
 export function scorePosition(kind: ListKind, after: string | null | undefined): ScorePosition | null {
   if (!after) return null;
   const { key, id } = decodePosition(kind, after);
-  if (!OBJECT_ID.test(id)) throw invalidCursor();
+  if (!OBJECT_ID_PATTERN.test(id)) throw invalidCursor();
   return { score: key, id: new ObjectId(id) };
 }
 

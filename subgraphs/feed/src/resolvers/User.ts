@@ -1,9 +1,9 @@
+import { UUID_PATTERN } from '@social/kit';
 import type { Connection } from '@social/kit';
 import type { PostDocument } from '../data/collections.js';
 import { mayView } from '../loaders.js';
 import type { FeedContext } from '../subgraph.js';
 import type { PageArgs } from './connections.js';
-import { UUID } from '../validation.js';
 import { userPosts } from './post-lists.js';
 
 interface UserRef {
@@ -17,7 +17,7 @@ export const User = {
    * names no user.
    */
   __resolveReference: (reference: { id: unknown }): UserRef | null =>
-    typeof reference.id === 'string' && UUID.test(reference.id) ? { id: reference.id } : null,
+    typeof reference.id === 'string' && UUID_PATTERN.test(reference.id) ? { id: reference.id } : null,
 
   posts: (user: UserRef, args: PageArgs, context: FeedContext): Promise<Connection<PostDocument>> =>
     userPosts(context, user.id, args),

@@ -1,4 +1,11 @@
-import { badUserInput, parseInput, requireViewer, type Connection, pageSize } from '@social/kit';
+import {
+  UUID_PATTERN,
+  badUserInput,
+  parseInput,
+  requireViewer,
+  type Connection,
+  pageSize,
+} from '@social/kit';
 import type { Filter } from 'mongodb';
 import type { PostDocument } from '../data/collections.js';
 import {
@@ -10,7 +17,7 @@ import {
 } from '../data/pages.js';
 import type { FeedContext } from '../subgraph.js';
 import { normalizeTag } from '../text.js';
-import { UUID, searchText } from '../validation.js';
+import { searchText } from '../validation.js';
 import { visiblePostsFilter } from '../visibility.js';
 import { emptyConnection, postConnection, type PageArgs } from './connections.js';
 
@@ -49,7 +56,7 @@ export async function userPosts(
   userId: string,
   args: PageArgs,
 ): Promise<Connection<PostDocument>> {
-  if (!UUID.test(userId)) throw badUserInput('userId must be a user id', 'userId');
+  if (!UUID_PATTERN.test(userId)) throw badUserInput('userId must be a user id', 'userId');
   const size = pageSize(args.first);
   const position = datePosition('user', args.after);
   const viewer = context.viewer;

@@ -1,8 +1,7 @@
-import { badUserInput, isDuplicateKeyError, notFound } from '@social/kit';
+import { UUID_PATTERN, badUserInput, isDuplicateKeyError, notFound } from '@social/kit';
 import type { ClientSession } from 'mongodb';
 import { randomUUID } from 'node:crypto';
 import type { EdgeRemovalReason } from '../events.js';
-import { UUID } from '../validation.js';
 import type { FriendRequestDocument, ProfileDocument } from './collections.js';
 import type { ProfileStore } from './store.js';
 
@@ -22,13 +21,13 @@ export const iso = (date: Date) => date.toISOString();
 
 /** A user id argument: a UUID, else BAD_USER_INPUT before any database work. */
 export function checkUserId(id: string, field = 'userId'): string {
-  if (!UUID.test(id)) throw badUserInput(`${field} must be a user id`, field);
+  if (!UUID_PATTERN.test(id)) throw badUserInput(`${field} must be a user id`, field);
   return id;
 }
 
 /** A friend request id argument (a UUID, as this service makes them), else BAD_USER_INPUT. */
 export function checkRequestId(id: string): string {
-  if (!UUID.test(id)) throw badUserInput('requestId must be a friend request id', 'requestId');
+  if (!UUID_PATTERN.test(id)) throw badUserInput('requestId must be a friend request id', 'requestId');
   return id;
 }
 
