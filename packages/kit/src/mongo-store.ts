@@ -366,3 +366,34 @@ export async function startStreamConsumers(options: {
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Full-text search pages
+
+/** Where a page of text matches starts: after this score, and after this id among equal scores. */
+export interface TextSearchPosition {
+  readonly score: number;
+  readonly id: unknown;
+}
+
+/**
+ * The aggregation of one page of `$text` matches of `match` (which holds the `$text` clause),
+ * best match first and by `_id` among equal scores (`idOrder`), each row with its `searchScore`:
+ * the cursor of a row is its (searchScore, _id).
+ */
+export function textSearchPage(
+  match: Document,
+  after: TextSearchPosition | null,
+  limit: number,
+  idOrder: 1 | -1 = -1,
+): Document[] {
+  const pipeline: Document[] = [{ $match: match }, { $addFields: { searchScore: { $meta: 'textScore' } } }];
+  if (after) {
+    const beyond = idOrder === 1 ? { $gt: after.id } : { $lt: after.id };
+    pipeline.push({
+      $match: { $or: [{ searchScore: { $lt: after.score } }, { searchScore: after.score, _id: beyond }] },
+    });
+  }
+  pipeline.push({ $sort: { searchScore: -1, _id: idOrder } }, { $limit: limit });
+  return pipeline;
+}

@@ -1,4 +1,5 @@
-import type { ClientSession, Document, Filter, ObjectId } from 'mongodb';
+import { textSearchPage } from '@social/kit';
+import type { ClientSession, Filter, ObjectId } from 'mongodb';
 import type { MessageDocument } from './collections.js';
 import type { ChatStore } from './store.js';
 
@@ -120,13 +121,7 @@ export function searchMessages(
     isDeleted: false,
     deletedFor: { $ne: options.viewerId },
   };
-  const pipeline: Document[] = [{ $match: match }, { $addFields: { searchScore: { $meta: 'textScore' } } }];
-  if (options.after) {
-    const { score, id } = options.after;
-    pipeline.push({
-      $match: { $or: [{ searchScore: { $lt: score } }, { searchScore: score, _id: { $gt: id } }] },
-    });
-  }
-  pipeline.push({ $sort: { searchScore: -1, _id: 1 } }, { $limit: options.limit });
-  return store.messages.aggregate<ScoredMessage>(pipeline).toArray();
+  return store.messages
+    .aggregate<ScoredMessage>(textSearchPage(match, options.after ?? null, options.limit, 1))
+    .toArray();
 }

@@ -1,4 +1,4 @@
-import { OBJECT_ID_PATTERN, badUserInput, decodeCursor, type CursorKey } from '@social/kit';
+import { OBJECT_ID_PATTERN, badUserInput, decodeCursor, type CursorKey, textSearchPage } from '@social/kit';
 import { ObjectId, type Collection, type Document, type Filter } from 'mongodb';
 import type {
   CommentDocument,
@@ -151,22 +151,8 @@ export function searchPostsPage(
   position: ScorePosition | null,
   limit: number,
 ): Promise<ScoredPost[]> {
-  const pipeline: Document[] = [
-    { $match: { $and: [{ $text: { $search: text } }, filter] } },
-    { $addFields: { searchScore: { $meta: 'textScore' } } },
-  ];
-  if (position) {
-    pipeline.push({
-      $match: {
-        $or: [
-          { searchScore: { $lt: position.score } },
-          { searchScore: position.score, _id: { $lt: position.id } },
-        ],
-      },
-    });
-  }
-  pipeline.push({ $sort: { searchScore: -1, _id: -1 } }, { $limit: limit });
-  return store.posts.aggregate<ScoredPost>(pipeline).toArray();
+  const match = { $and: [{ $text: { $search: text } }, filter] };
+  return store.posts.aggregate<ScoredPost>(textSearchPage(match, position, limit)).toArray();
 }
 
 /**

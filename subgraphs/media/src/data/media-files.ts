@@ -1,3 +1,4 @@
+import { textSearchPage } from '@social/kit';
 import {
   ObjectId,
   type ClientSession,
@@ -45,7 +46,7 @@ export interface SearchAfter {
   readonly id: ObjectId;
 }
 
-export type SearchRow = MediaFileDocument & { score: number };
+export type SearchRow = MediaFileDocument & { searchScore: number };
 
 export interface MediaUsageChange {
   readonly entityType: StoredEntityType;
@@ -147,21 +148,9 @@ export function createMediaFiles(db: Db) {
             ? { userId: viewerId }
             : { $or: [{ userId: viewerId }, publicDone] };
       return files
-        .aggregate<SearchRow>([
-          { $match: { $text: { $search: text }, ...LIVE, ...audience } },
-          { $addFields: { score: { $meta: 'textScore' } } },
-          ...(after
-            ? [
-                {
-                  $match: {
-                    $or: [{ score: { $lt: after.score } }, { score: after.score, _id: { $lt: after.id } }],
-                  },
-                },
-              ]
-            : []),
-          { $sort: { score: -1, _id: -1 } },
-          { $limit: limit },
-        ])
+        .aggregate<SearchRow>(
+          textSearchPage({ $text: { $search: text }, ...LIVE, ...audience }, after ?? null, limit),
+        )
         .toArray();
     },
 

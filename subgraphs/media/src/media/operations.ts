@@ -306,7 +306,7 @@ export async function search(
   }
   const rows =
     size === 0 ? [] : await deps.files.search(text, viewer?.id ?? null, onlyMine, position, size + 1);
-  return connectionFromRows(rows, size, (row) => [row.score, row._id.toHexString()], {
+  return connectionFromRows(rows, size, (row) => [row.searchScore, row._id.toHexString()], {
     hasPreviousPage: position !== undefined,
   });
 }

@@ -1,4 +1,5 @@
-import type { Document, Filter } from 'mongodb';
+import { textSearchPage } from '@social/kit';
+import type { Filter } from 'mongodb';
 import type { ProfileDocument } from './collections.js';
 import type { ProfileStore } from './store.js';
 
@@ -59,13 +60,7 @@ export async function searchProfiles(
     $or: visible,
     ...(blocked.length > 0 ? { _id: { $nin: blocked } } : {}),
   };
-  const pipeline: Document[] = [{ $match: match }, { $addFields: { searchScore: { $meta: 'textScore' } } }];
-  if (options.after) {
-    const { score, id } = options.after;
-    pipeline.push({
-      $match: { $or: [{ searchScore: { $lt: score } }, { searchScore: score, _id: { $gt: id } }] },
-    });
-  }
-  pipeline.push({ $sort: { searchScore: -1, _id: 1 } }, { $limit: options.limit });
-  return store.profiles.aggregate<ScoredProfile>(pipeline).toArray();
+  return store.profiles
+    .aggregate<ScoredProfile>(textSearchPage(match, options.after ?? null, options.limit, 1))
+    .toArray();
 }
