@@ -13,12 +13,11 @@
 import { postGraphQL } from '@social/testing';
 import { createClient } from 'graphql-ws';
 import { randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { startChatTestbed } from '../subgraphs/chat/test/helpers.js';
 import { isolatedRedisUrl, startSecondInstance } from '../subgraphs/chat/test/instances.js';
 import { chatClient } from '../subgraphs/chat/test/operations.js';
-import { machineInfo, replaceSection, type BenchOptions } from './report.js';
+import { machineInfo, replaceSection, runIfScript, type BenchOptions } from './report.js';
 
 const SECTION = 'chat-fanout';
 const WARMUP = 20;
@@ -173,14 +172,4 @@ export async function runChatFanoutBench(options: BenchOptions): Promise<string>
   return report;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const args = process.argv.slice(2);
-  const full = args.includes('--full');
-  const write = args.includes('--write');
-  const command = [
-    'npx tsx --conditions=development bench/chat-fanout.ts',
-    ...(full ? ['--full'] : []),
-    ...(write ? ['--write'] : []),
-  ].join(' ');
-  await runChatFanoutBench({ full, write, command });
-}
+await runIfScript(import.meta.url, 'bench/chat-fanout.ts', runChatFanoutBench);

@@ -9,9 +9,8 @@
  * With MONGO_URL set, the same measurements run against that server instead.
  */
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { MongoClient, type Collection, type Document } from 'mongodb';
-import { machineInfo, replaceSection, type BenchOptions } from './report.js';
+import { machineInfo, replaceSection, runIfScript, type BenchOptions } from './report.js';
 
 const SECTION = 'mongo-embedded';
 const COLLECTION_SIZE = 10_000;
@@ -136,14 +135,4 @@ export async function runMongoEmbeddedBench(options: BenchOptions): Promise<stri
   return report;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const args = process.argv.slice(2);
-  const full = args.includes('--full');
-  const write = args.includes('--write');
-  const command = [
-    'npx tsx --conditions=development bench/mongo-embedded.ts',
-    ...(full ? ['--full'] : []),
-    ...(write ? ['--write'] : []),
-  ].join(' ');
-  await runMongoEmbeddedBench({ full, write, command });
-}
+await runIfScript(import.meta.url, 'bench/mongo-embedded.ts', runMongoEmbeddedBench);

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as prettier from 'prettier';
 
 export interface BenchOptions {
@@ -42,4 +42,25 @@ export async function replaceSection(name: string, body: string, file = BENCHMAR
   const config = (await prettier.resolveConfig(file)) ?? {};
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, await prettier.format(next, { ...config, filepath: file }));
+}
+
+/**
+ * Runs `run` when `moduleUrl` is the script node was started with (`npx tsx bench/<name>.ts
+ * [--full] [--write]`), with the options its flags give; `npm run bench` imports it instead.
+ */
+export async function runIfScript(
+  moduleUrl: string,
+  script: string,
+  run: (options: BenchOptions) => Promise<unknown>,
+): Promise<void> {
+  if (!process.argv[1] || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
+  const args = process.argv.slice(2);
+  const full = args.includes('--full');
+  const write = args.includes('--write');
+  const command = [
+    `npx tsx --conditions=development ${script}`,
+    ...(full ? ['--full'] : []),
+    ...(write ? ['--write'] : []),
+  ].join(' ');
+  await run({ full, write, command });
 }
