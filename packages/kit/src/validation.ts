@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { badUserInput } from './errors.js';
 
 /**
@@ -18,3 +18,8 @@ export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 
 /** A MongoDB ObjectId in hex (ids of posts, comments, conversations, messages, media files). */
 export const OBJECT_ID_PATTERN = /^[0-9a-f]{24}$/i;
+
+/** A trimmed string of 1 to `max` characters. */
+export function requiredText(max: number) {
+  return z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+}

@@ -1,4 +1,4 @@
-import { OBJECT_ID_PATTERN, UUID_PATTERN, badUserInput } from '@social/kit';
+import { OBJECT_ID_PATTERN, UUID_PATTERN, badUserInput, requiredText } from '@social/kit';
 import { ObjectId } from 'mongodb';
 import { z } from 'zod';
 import { LIMITS } from './data/collections.js';
@@ -48,10 +48,6 @@ function storedEnum<const T extends Record<string, string>>(map: T) {
 
 const userId = z.string().regex(UUID_PATTERN, 'must be a user id');
 const objectId = z.string().regex(OBJECT_ID_PATTERN, 'must be a valid id');
-
-/** A trimmed string of 1-`max` characters. */
-const required = (max: number) =>
-  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 /** An optional text: trimmed, at most `max`; empty or null is no text (null). */
 const optionalText = (max: number) =>
@@ -117,9 +113,9 @@ const linkInput = z.object({
 });
 
 const pollInput = z.object({
-  question: required(300),
+  question: requiredText(300),
   options: z
-    .array(required(100))
+    .array(requiredText(100))
     .min(2, 'must have at least 2 options')
     .max(10, 'must have at most 10 options')
     .refine((options) => distinct(options, (option) => option.toLowerCase()), 'must not repeat an option'),
@@ -176,7 +172,7 @@ export const editPostInput = z.object({
 });
 export type EditPostInput = z.infer<typeof editPostInput>;
 
-export const commentContent = required(LIMITS.commentContent);
+export const commentContent = requiredText(LIMITS.commentContent);
 
 export const addCommentInput = z.object({
   postId: objectId,
@@ -190,7 +186,7 @@ export const sharePostInput = z.object({
   visibility: storedEnum(SHARE_VISIBILITY).default('Friends'),
 });
 
-export const searchText = required(200);
+export const searchText = requiredText(200);
 
 export const viewedIds = z
   .array(objectId)

@@ -1,3 +1,4 @@
+import { requiredText } from '@social/kit';
 import { z } from 'zod';
 import type {
   StoredDateFormat,
@@ -33,10 +34,6 @@ const MINIMUM_AGE_YEARS = 13;
 const USERNAME = /^[A-Za-z0-9_]{3,50}$/;
 /** A media file id: media's ObjectId in hex (a UUID is accepted too, should media ever switch). */
 const MEDIA_ID = /^(?:[0-9a-f]{24}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
-
-/** A trimmed string of 1-`max` characters. */
-const required = (max: number) =>
-  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 /** An optional text: trimmed, at most `max`; an empty string or null clears it (stored as null). */
 const optionalText = (max: number) =>
@@ -96,7 +93,7 @@ const theme = storedEnum<StoredTheme>(['Light', 'Dark', 'Auto']);
 /** A list of short labels: each 1-50 characters, at most `max`, duplicates (any case) removed. */
 const labels = (max: number) =>
   z
-    .array(required(50))
+    .array(requiredText(50))
     .max(max, `must have at most ${max} entries`)
     .transform((values) => {
       const seen = new Set<string>();
@@ -140,7 +137,7 @@ const dateOfBirth = day
 
 export const updateProfileInput = z.object({
   /** null restores the default ("firstName lastName"). */
-  displayName: required(100).nullish(),
+  displayName: requiredText(100).nullish(),
   bio: optionalText(500),
   tagline: optionalText(100),
   avatarMediaId: z.string().regex(MEDIA_ID, 'must be a media file id').nullish(),
@@ -169,7 +166,7 @@ function checkPeriod(entry: Dated, context: z.RefinementCtx): void {
 }
 
 const educationFields = {
-  school: required(200),
+  school: requiredText(200),
   degree: optionalText(200),
   fieldOfStudy: optionalText(200),
   startDate: day.nullish(),
@@ -191,8 +188,8 @@ export const updateEducationInput = z.object({
 // -- Experience ---------------------------------------------------------------------------------
 
 const experienceFields = {
-  company: required(200),
-  position: required(200),
+  company: requiredText(200),
+  position: requiredText(200),
   employmentType: employmentType.nullish(),
   location: optionalText(200),
   startDate: day.nullish(),
@@ -218,22 +215,22 @@ const yearsOfExperience = z
   .max(80, 'must be between 0 and 80');
 
 export const addSkillInput = z.object({
-  name: required(50),
+  name: requiredText(50),
   level: skillLevel.nullish(),
   yearsOfExperience: yearsOfExperience.nullish(),
 });
 
 export const updateSkillInput = z.object({
-  name: required(50),
-  newName: required(50).nullish(),
+  name: requiredText(50),
+  newName: requiredText(50).nullish(),
   level: skillLevel.nullish(),
   yearsOfExperience: yearsOfExperience.nullish(),
 });
 
-export const skillName = required(50);
+export const skillName = requiredText(50);
 
 const certificationFields = {
-  name: required(200),
+  name: requiredText(200),
   issuingOrganization: optionalText(200),
   issueDate: day.nullish(),
   expirationDate: day.nullish(),
@@ -253,11 +250,11 @@ export const updateCertificationInput = z.object({
 });
 
 export const languageInput = z.object({
-  language: required(50),
+  language: requiredText(50),
   proficiency: proficiency.nullish(),
 });
 
-export const languageName = required(50);
+export const languageName = requiredText(50);
 
 // -- Settings -----------------------------------------------------------------------------------
 

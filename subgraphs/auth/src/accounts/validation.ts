@@ -1,4 +1,4 @@
-import { badUserInput } from '@social/kit';
+import { badUserInput, requiredText } from '@social/kit';
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as common from '@zxcvbn-ts/language-common';
 import { z } from 'zod';
@@ -20,7 +20,7 @@ export const email = z
   .trim()
   .max(255, 'must be at most 255 characters')
   .regex(EMAIL_PATTERN, 'must be a valid email address');
-const personName = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+const personName = requiredText(100);
 const phoneNumber = z
   .string()
   .trim()
@@ -41,7 +41,7 @@ export const registerInput = z.object({
 });
 
 export const loginInput = z.object({
-  identifier: z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters'),
+  identifier: requiredText(255),
   password: passwordBytes,
   deviceType: z.enum(['Web', 'Mobile', 'Desktop']).nullish(),
   deviceInfo: z.string().max(500, 'must be at most 500 characters').nullish(),

@@ -1,3 +1,4 @@
+import { requiredText } from '@social/kit';
 import { z } from 'zod';
 import { CATEGORIES, ENTITY_TYPES, type StoredCategory, type StoredEntityType } from '../data/collections.js';
 import { ALLOWED_MIME_TYPES, SIZE_LIMITS, formatOf, normalizeMime } from './formats.js';
@@ -102,7 +103,7 @@ export const usageInput = z.object({
   entityType: z.enum(
     ENTITY_TYPES as readonly StoredEntityType[] as [StoredEntityType, ...StoredEntityType[]],
   ),
-  entityId: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  entityId: requiredText(100),
 });
 
 export const searchQuery = z
