@@ -42,6 +42,21 @@ export function decodeCursor(cursor: string, arity: number, argName = 'after'): 
   return value as CursorKey[];
 }
 
+/**
+ * The key of a cursor made by the list named `list` (a cursor [list, ...key]): a cursor of another
+ * list is BAD_USER_INPUT rather than a silently wrong page, as is a malformed one.
+ */
+export function decodeListCursor(
+  list: string,
+  cursor: string,
+  arity: number,
+  argName = 'after',
+): CursorKey[] {
+  const [tag, ...key] = decodeCursor(cursor, arity + 1, argName);
+  if (tag !== list) throw badUserInput(`${argName} is not a cursor of this list`, argName);
+  return key;
+}
+
 /** The largest time a Date holds, in ms either side of the epoch. */
 const MAX_DATE_MS = 8.64e15;
 

@@ -6,6 +6,7 @@ import {
   decodeNumberCursor,
   encodeCursor,
   pageSize,
+  decodeListCursor,
 } from '../src/pagination.js';
 
 test('page size defaults to 20 and refuses more than 50', () => {
@@ -71,4 +72,13 @@ test('date and number cursors decode real positions and refuse impossible ones',
   expect(bad(() => decodeDateCursor(encodeCursor([0, 7])))).toBe('BAD_USER_INPUT');
   expect(bad(() => decodeNumberCursor(encodeCursor(['1', 'b'])))).toBe('BAD_USER_INPUT');
   expect(bad(() => decodeNumberCursor(encodeCursor([1, null])))).toBe('BAD_USER_INPUT');
+});
+
+test('a list cursor is accepted by its own list only', () => {
+  const cursor = encodeCursor(['feed', 1700000000000, 'abc']);
+  expect(decodeListCursor('feed', cursor, 2)).toEqual([1700000000000, 'abc']);
+  expect(() => decodeListCursor('explore', cursor, 2, 'before')).toThrow(
+    'before is not a cursor of this list',
+  );
+  expect(() => decodeListCursor('feed', cursor, 3)).toThrow('after is not a valid cursor');
 });

@@ -1,7 +1,7 @@
 import {
   badUserInput,
   connectionFromRows,
-  decodeCursor,
+  decodeListCursor,
   encodeCursor,
   pageSize,
   parseInput,
@@ -33,8 +33,7 @@ const given = (value: unknown) => value !== null && value !== undefined;
 const CURSOR_KIND = { message: 'msg', conversation: 'conv', search: 'search' } as const;
 
 function cursorParts(cursor: string, kind: string, argName: string): [unknown, unknown] {
-  const [tag, first, second] = decodeCursor(cursor, 3, argName);
-  if (tag !== kind) throw badUserInput(`${argName} is not a cursor of this list`, argName);
+  const [first, second] = decodeListCursor(kind, cursor, 2, argName);
   return [first, second];
 }
 

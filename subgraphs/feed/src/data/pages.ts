@@ -1,4 +1,10 @@
-import { OBJECT_ID_PATTERN, badUserInput, decodeCursor, type CursorKey, textSearchPage } from '@social/kit';
+import {
+  OBJECT_ID_PATTERN,
+  badUserInput,
+  decodeListCursor,
+  type CursorKey,
+  textSearchPage,
+} from '@social/kit';
 import { ObjectId, type Collection, type Document, type Filter } from 'mongodb';
 import type {
   CommentDocument,
@@ -63,8 +69,8 @@ const LIKE_ID = /^[0-9a-f]{24}:[0-9a-f-]{36}$/i;
 
 /** The (key, id) of an `after` cursor of the `kind` list; BAD_USER_INPUT for anything else. */
 function decodePosition(kind: ListKind, after: string): { key: number; id: string } {
-  const [list, key, id] = decodeCursor(after, 3);
-  if (list !== kind || typeof key !== 'number' || !Number.isFinite(key) || typeof id !== 'string') {
+  const [key, id] = decodeListCursor(kind, after, 2);
+  if (typeof key !== 'number' || !Number.isFinite(key) || typeof id !== 'string') {
     throw invalidCursor();
   }
   return { key, id };
