@@ -31,8 +31,8 @@ export const baseConfigShape = {
   HOST: z.string().default('0.0.0.0'),
   REDIS_URL: optionalUrl(),
   /**
-   * Prepended to the event streams' keys and the pub/sub channels, so deployments or test runs
-   * sharing one Redis keep their events apart (the services' own keys are named by random ids).
+   * Prepended to every Redis key and channel: event streams, pub/sub channels, caches, rate limits
+   * and revoked sessions, so deployments or test runs sharing one Redis keep apart.
    */
   REDIS_KEY_PREFIX: z.string().default(''),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),

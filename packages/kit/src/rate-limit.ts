@@ -25,11 +25,11 @@ export interface RateLimiter {
 
 /**
  * A fixed-window limiter (DESIGN 11): counted in Redis when the process has it, so every instance
- * shares the count, else in this process.
+ * shares the count, else in this process. `keyPrefix` is the deployment's REDIS_KEY_PREFIX.
  */
-export function createRateLimiter(rule: RateLimitRule, redis?: Redis): RateLimiter {
+export function createRateLimiter(rule: RateLimitRule, redis?: Redis, keyPrefix = ''): RateLimiter {
   const options = {
-    keyPrefix: `rate-limit:${rule.name}`,
+    keyPrefix: `${keyPrefix}rate-limit:${rule.name}`,
     points: rule.points,
     duration: rule.durationSeconds,
   };

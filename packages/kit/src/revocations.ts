@@ -17,19 +17,28 @@ const KEY_PREFIX = 'revoked-session:';
 
 /** Shared by every instance through Redis: a key per revoked session, expiring with its tokens. */
 export class RedisSessionRevocations implements SessionRevocations {
-  constructor(private readonly redis: Redis) {}
+  private readonly prefix: string;
+
+  /** `keyPrefix`: the deployment's REDIS_KEY_PREFIX; auth and every verifier must use the same. */
+  constructor(
+    private readonly redis: Redis,
+    keyPrefix = '',
+  ) {
+    this.prefix = keyPrefix + KEY_PREFIX;
+  }
 
   async revoke(sessionIds: readonly string[], ttlSeconds: number): Promise<void> {
     if (sessionIds.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const id of sessionIds) pipeline.set(KEY_PREFIX + id, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)));
+    for (const id of sessionIds)
+      pipeline.set(this.prefix + id, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)));
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([error]) => error);
     if (failed?.[0]) throw failed[0];
   }
 
   async isRevoked(sessionId: string): Promise<boolean> {
-    return (await this.redis.exists(KEY_PREFIX + sessionId)) === 1;
+    return (await this.redis.exists(this.prefix + sessionId)) === 1;
   }
 }
 

@@ -38,6 +38,11 @@ export interface SharedResources {
   readonly revocations: SessionRevocations;
   /** The process's Redis command connection when REDIS_URL is set (rate limits, caches). */
   readonly redis: Redis | undefined;
+  /**
+   * REDIS_KEY_PREFIX: prepended to every Redis key and channel a service uses (streams, pub/sub,
+   * caches, rate limits), so deployments or test runs sharing one Redis never see each other's keys.
+   */
+  readonly redisKeyPrefix: string;
   readonly pubsub: PubSub;
   readonly events: EventBus;
   readonly production: boolean;
@@ -105,7 +110,7 @@ export function createSharedResources(options: {
   const pubsub = createPubSub({ ...shared, ...prefix, logger });
   const events = createEventBus({ ...shared, ...prefix, logger });
   const revocations: SessionRevocations = redis
-    ? new RedisSessionRevocations(redis)
+    ? new RedisSessionRevocations(redis, options.redisKeyPrefix)
     : new MemorySessionRevocations();
   const verifier = createTokenVerifier({
     ...options.verification,
@@ -116,6 +121,7 @@ export function createSharedResources(options: {
     verifier,
     revocations,
     redis,
+    redisKeyPrefix: options.redisKeyPrefix ?? '',
     pubsub,
     events,
     production: options.production,

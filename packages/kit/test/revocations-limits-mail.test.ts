@@ -61,6 +61,19 @@ describe('session revocations', () => {
       await other.quit();
     }
   });
+
+  test('redis: a deployment prefix keeps revocations of deployments sharing one Redis apart', async () => {
+    if (!redis) {
+      console.warn('Redis not reachable: the Redis revocation check did not run');
+      return;
+    }
+    const prefix = `test-${randomUUID().slice(0, 8)}:`;
+    const id = randomUUID();
+    await new RedisSessionRevocations(redis, prefix).revoke([id], 30);
+    expect(await new RedisSessionRevocations(redis, prefix).isRevoked(id)).toBe(true);
+    expect(await new RedisSessionRevocations(redis).isRevoked(id)).toBe(false);
+    expect(await redis.exists(`${prefix}revoked-session:${id}`)).toBe(1);
+  });
 });
 
 describe('rate limits', () => {
@@ -87,6 +100,18 @@ describe('rate limits', () => {
       return;
     }
     await check((name) => createRateLimiter({ name, points: 2, durationSeconds: 60 }, redis));
+  });
+
+  test('redis: deployments with different key prefixes count separately', async () => {
+    if (!redis) {
+      console.warn('Redis not reachable: the Redis rate-limit check did not run');
+      return;
+    }
+    const rule = { name: `test-${randomUUID()}`, points: 1, durationSeconds: 60 };
+    const first = createRateLimiter(rule, redis, 'deployment-a:');
+    await first.consume('1.2.3.4');
+    await expect(first.consume('1.2.3.4')).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+    await expect(createRateLimiter(rule, redis, 'deployment-b:').consume('1.2.3.4')).resolves.toBeUndefined();
   });
 });
 

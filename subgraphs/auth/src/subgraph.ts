@@ -38,6 +38,7 @@ function rateLimits(config: AuthConfig, resources: SharedResources): AuthRateLim
         durationSeconds: window,
       },
       resources.redis,
+      resources.redisKeyPrefix,
     );
   return {
     loginPerIp: limiter('login-ip', config.RATE_LIMIT_LOGIN_PER_IP),

@@ -30,9 +30,10 @@ export const createService = defineSubgraph<ChatContext, ChatDeps>({
     const config = loadConfig('chat', chatConfigSchema, resources.env);
     const logger = resources.logger.child({ subgraph: 'chat' });
     const store = await openChatStore({ config, env: resources.env, events: resources.events, logger });
-    const { redis } = resources;
+    const { redis, redisKeyPrefix: keyPrefix } = resources;
     const viewing = createViewingRegistry({
       redis,
+      keyPrefix,
       ttlMs: config.CHAT_VIEWING_TTL_MS,
       heartbeatMs: config.CHAT_VIEWING_HEARTBEAT_MS,
       logger,
@@ -43,9 +44,9 @@ export const createService = defineSubgraph<ChatContext, ChatDeps>({
       logger,
       pubsub: resources.pubsub,
       notifier: new Notifier(resources.pubsub, logger),
-      typing: createTypingStore({ redis, ttlMs: config.CHAT_TYPING_TTL_MS }),
+      typing: createTypingStore({ redis, keyPrefix, ttlMs: config.CHAT_TYPING_TTL_MS }),
       viewing,
-      unread: createUnreadCache({ redis, ttlSeconds: config.CHAT_UNREAD_CACHE_TTL_SECONDS }),
+      unread: createUnreadCache({ redis, keyPrefix, ttlSeconds: config.CHAT_UNREAD_CACHE_TTL_SECONDS }),
       sendLimiter: createRateLimiter(
         {
           name: 'chat-send',
@@ -53,6 +54,7 @@ export const createService = defineSubgraph<ChatContext, ChatDeps>({
           durationSeconds: config.CHAT_SEND_RATE_WINDOW_SECONDS,
         },
         redis,
+        keyPrefix,
       ),
     };
     let consumers: Awaited<ReturnType<typeof startConsumers>>;

@@ -151,7 +151,7 @@ test('MessageSent tells which recipients are viewing, whichever instance holds t
   const redis = new Redis(redisUrl);
   try {
     await bed.eventually(
-      () => redis.zcard(`chat:viewing:${group.id}`),
+      () => redis.zcard(`${bed.supergraph.stack.resources.redisKeyPrefix}chat:viewing:${group.id}`),
       (n) => n >= 1,
     );
   } finally {

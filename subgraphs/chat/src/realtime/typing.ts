@@ -15,10 +15,15 @@ export interface TypingStore {
   typingUsers(batch: readonly { conversationId: string; userIds: readonly string[] }[]): Promise<string[][]>;
 }
 
-const key = (conversationId: string, userId: string) => `chat:typing:${conversationId}:${userId}`;
-
-export function createTypingStore(options: { redis: Redis | undefined; ttlMs: number }): TypingStore {
+/** `keyPrefix`: the deployment's REDIS_KEY_PREFIX. */
+export function createTypingStore(options: {
+  redis: Redis | undefined;
+  keyPrefix?: string;
+  ttlMs: number;
+}): TypingStore {
   const { redis, ttlMs } = options;
+  const prefix = options.keyPrefix ?? '';
+  const key = (conversationId: string, userId: string) => `${prefix}chat:typing:${conversationId}:${userId}`;
   if (redis) {
     return {
       async set(conversationId, userId, isTyping) {

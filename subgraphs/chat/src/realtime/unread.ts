@@ -34,7 +34,6 @@ export interface UnreadCache {
 }
 
 const COMPLETE = '_complete';
-const cacheKey = (userId: string) => `chat:unread:${userId}`;
 
 // ARGV: ttlMs, complete ('1' marks the hash complete), then (field, rev, count) triples.
 const SET_NEWER = `
@@ -72,8 +71,14 @@ function entriesOf(
   }));
 }
 
-export function createUnreadCache(options: { redis: Redis | undefined; ttlSeconds: number }): UnreadCache {
+/** `keyPrefix`: the deployment's REDIS_KEY_PREFIX. */
+export function createUnreadCache(options: {
+  redis: Redis | undefined;
+  keyPrefix?: string;
+  ttlSeconds: number;
+}): UnreadCache {
   const { redis } = options;
+  const cacheKey = (userId: string) => `${options.keyPrefix ?? ''}chat:unread:${userId}`;
   const ttlMs = options.ttlSeconds * 1000;
   if (redis) {
     const setNewer = (userId: string, complete: boolean, entries: readonly UnreadEntry[]) =>

@@ -33,17 +33,19 @@ interface Entry {
   readonly member: string;
 }
 
-const key = (conversationId: string) => `chat:viewing:${conversationId}`;
 const SEPARATOR = '|';
 const userOf = (member: string) => member.slice(0, member.lastIndexOf(SEPARATOR));
 
 export function createViewingRegistry(options: {
   redis: Redis | undefined;
+  /** The deployment's REDIS_KEY_PREFIX. */
+  keyPrefix?: string;
   ttlMs: number;
   heartbeatMs: number;
   logger: Logger;
 }): ViewingRegistry {
   const { redis, ttlMs, logger } = options;
+  const key = (conversationId: string) => `${options.keyPrefix ?? ''}chat:viewing:${conversationId}`;
   const local = new Set<Entry>();
   const memory = new Map<string, Map<string, number>>();
 
