@@ -25,3 +25,4 @@ export * from './validation.js';
 export * from './relay.js';
 export * from './social-replica.js';
 export * from './media-refs.js';
+export * from './pump.js';

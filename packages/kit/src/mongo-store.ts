@@ -197,11 +197,20 @@ export const processedEventsCollection: CollectionSpec = {
   ],
 };
 
+/** Runs of an event's transaction that may end in another transaction's duplicate key. */
+const DUPLICATE_KEY_ATTEMPTS = 3;
+
 /**
  * Handles an event at most once per consuming service: the event id is recorded in the same
  * transaction as the handler's writes, so a redelivered event (at-least-once bus) finds it and is
  * skipped, and a handler that fails leaves no trace and is retried. Resolves with whether the
  * handler ran.
+ *
+ * A duplicate key error means the event was handled concurrently only when its id is now
+ * recorded. Otherwise it came from the handler's own writes: a transaction for another event (of
+ * another stream, handled at the same time) inserted the same document first, e.g. both creating
+ * a user's replica record. The transaction then runs again, and sees that document; it is never
+ * taken for "already handled", which would drop the event.
  */
 export async function handleEventOnce(
   client: MongoClient,
@@ -213,17 +222,21 @@ export async function handleEventOnce(
     PROCESSED_EVENTS_COLLECTION,
   );
   const key = `${event.producer}:${event.id}`;
-  if (await processed.findOne({ _id: key }, { projection: { _id: 1 } })) return false;
-  try {
-    await withTransaction(client, async (session) => {
-      await processed.insertOne({ _id: key, type: event.type, processedAt: new Date() }, { session });
-      await handler(session);
-    });
-    return true;
-  } catch (error) {
-    // Another consumer handled it concurrently (its id committed first).
-    if (isDuplicateKeyError(error)) return false;
-    throw error;
+  const handled = async () => (await processed.findOne({ _id: key }, { projection: { _id: 1 } })) !== null;
+  if (await handled()) return false;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await withTransaction(client, async (session) => {
+        await processed.insertOne({ _id: key, type: event.type, processedAt: new Date() }, { session });
+        await handler(session);
+      });
+      return true;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      // Another consumer handled it concurrently (its id committed first).
+      if (await handled()) return false;
+      if (attempt >= DUPLICATE_KEY_ATTEMPTS) throw error;
+    }
   }
 }
 

@@ -129,6 +129,45 @@ test('handleEventOnce runs a handler once per event id and leaves no trace when 
   expect(await db.collection('items').countDocuments()).toBe(1);
 });
 
+test('handleEventOnce runs again, not skips, an event whose writes met another event’s insert', async () => {
+  await ensureCollections(db, [items, processedEventsCollection]);
+  const event = (id: string): EventEnvelope => ({
+    id,
+    type: 'ItemAdded',
+    occurredAt: new Date().toISOString(),
+    producer: 'store',
+    data: {},
+  });
+  // Two events that both create the same document when it is missing (read, then insert): the one
+  // that commits second meets a duplicate key, and must find the document on its next run.
+  let releaseFirst!: () => void;
+  const firstRead = new Promise<void>((resolve) => (releaseFirst = resolve));
+  let slowHasRead!: () => void;
+  const slowRead = new Promise<void>((resolve) => (slowHasRead = resolve));
+  const upsertName = (wait: boolean) => async (session: ClientSession) => {
+    const found = await db.collection('items').findOne({ name: 'dup' }, { session });
+    if (wait) {
+      slowHasRead();
+      await firstRead;
+    }
+    if (found) await db.collection('items').updateOne({ _id: found._id }, { $inc: { seen: 1 } }, { session });
+    else await db.collection('items').insertOne({ name: 'dup', seen: 1 }, { session });
+  };
+  const slow = handleEventOnce(client, db, event('slow'), upsertName(true));
+  // The slow one has seen no document (and will insert one) before the fast one commits its own.
+  await slowRead;
+  expect(await handleEventOnce(client, db, event('fast'), upsertName(false))).toBe(true);
+  releaseFirst();
+  expect(await slow).toBe(true);
+  expect(
+    await db
+      .collection('items')
+      .find({}, { projection: { _id: 0 } })
+      .toArray(),
+  ).toEqual([{ name: 'dup', seen: 2 }]);
+  expect(await db.collection('processed_events').countDocuments()).toBe(2);
+});
+
 async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
