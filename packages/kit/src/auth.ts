@@ -47,6 +47,45 @@ export interface VerifierOptions {
   readonly clockToleranceSeconds?: number;
   /** Revocation check for logout / password change (DESIGN 7); resolves true when `sid` is revoked. */
   readonly isSessionRevoked?: (sessionId: string) => Promise<boolean>;
+  /**
+   * Verified tokens remembered (least recently used dropped first), so a token presented again
+   * skips the signature check until its `exp`; 0 disables. The revocation check runs every time.
+   */
+  readonly cacheSize?: number;
+}
+
+/** Default number of verified tokens a verifier remembers. */
+export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+
+/**
+ * Tokens whose signature and claims checked out, with their viewer, until `exp` (no clock
+ * tolerance: a remembered token is never accepted longer than its own expiry says). Only
+ * successes are kept; a token is a key only once fully verified, so a forged one never matches.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, { viewer: Viewer; expiresAtMs: number }>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(token: string, now: number): Viewer | undefined {
+    const entry = this.entries.get(token);
+    if (!entry) return undefined;
+    this.entries.delete(token);
+    if (entry.expiresAtMs <= now) return undefined;
+    this.entries.set(token, entry); // most recently used last
+    return entry.viewer;
+  }
+
+  set(token: string, viewer: Viewer, expiresAtMs: number): void {
+    if (this.capacity <= 0) return;
+    this.entries.delete(token);
+    this.entries.set(token, { viewer, expiresAtMs });
+    while (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+  }
 }
 
 export interface TokenVerifier {
@@ -74,7 +113,18 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
     throw new Error('createTokenVerifier needs a publicKey or a jwksUrl');
   }
 
+  const verified = new VerifiedTokens(options.cacheSize ?? VERIFIED_TOKEN_CACHE_SIZE);
+
+  async function notRevoked(viewer: Viewer): Promise<Viewer> {
+    if (options.isSessionRevoked && (await options.isSessionRevoked(viewer.sessionId))) {
+      throw unauthenticated('Session has been revoked');
+    }
+    return viewer;
+  }
+
   async function verify(token: string): Promise<Viewer> {
+    const remembered = verified.get(token, Date.now());
+    if (remembered) return notRevoked(remembered);
     let payload;
     try {
       const verifyOptions = {
@@ -93,14 +143,13 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
       if (error instanceof joseErrors.JOSEError) throw unauthenticated('Invalid access token');
       throw error;
     }
-    const { sub, sid, role, username } = payload as Record<string, unknown>;
+    const { sub, sid, role, username, exp } = payload as Record<string, unknown>;
     if (typeof sub !== 'string' || typeof sid !== 'string' || typeof username !== 'string' || !isRole(role)) {
       throw unauthenticated('Access token is missing required claims');
     }
-    if (options.isSessionRevoked && (await options.isSessionRevoked(sid))) {
-      throw unauthenticated('Session has been revoked');
-    }
-    return { id: sub, sessionId: sid, role, username };
+    const viewer: Viewer = { id: sub, sessionId: sid, role, username };
+    if (typeof exp === 'number') verified.set(token, viewer, exp * 1000);
+    return notRevoked(viewer);
   }
 
   return {

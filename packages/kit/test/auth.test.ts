@@ -97,6 +97,81 @@ test('a token of a revoked session is refused', async () => {
   await expect(verifier.verify(token)).resolves.toMatchObject({ id: 'u-1' });
 });
 
+describe('remembered (already verified) tokens', () => {
+  const signer = () => createTokenSigner({ privateKey: keys.privateKeyPem, issuer, audience });
+
+  test('are still refused as soon as their session is revoked', async () => {
+    const token = await signer().sign(claims);
+    const revoked = new Set<string>();
+    const checked: string[] = [];
+    const verifier = createTokenVerifier({
+      publicKey: keys.publicKeyPem,
+      issuer,
+      audience,
+      isSessionRevoked: async (sid) => {
+        checked.push(sid);
+        return revoked.has(sid);
+      },
+    });
+    await expect(verifier.verify(token)).resolves.toMatchObject({ id: 'u-1' });
+    await expect(verifier.verify(token)).resolves.toMatchObject({ id: 'u-1' });
+    revoked.add('s-1');
+    expect(await rejection(verifier.verify(token))).toEqual({
+      code: 'UNAUTHENTICATED',
+      message: 'Session has been revoked',
+    });
+    expect(await rejection(verifier.viewerFromAuthorization(`Bearer ${token}`))).toEqual({
+      code: 'UNAUTHENTICATED',
+      message: 'Session has been revoked',
+    });
+    // Every presentation asked, the remembered ones included.
+    expect(checked).toEqual(['s-1', 's-1', 's-1', 's-1']);
+  });
+
+  test('are never accepted after their exp', async () => {
+    const token = await signer().sign(claims, { ttlSeconds: 2 });
+    const verifier = createTokenVerifier({
+      publicKey: keys.publicKeyPem,
+      issuer,
+      audience,
+      clockToleranceSeconds: 0,
+    });
+    await expect(verifier.verify(token)).resolves.toMatchObject({ id: 'u-1' });
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as {
+      exp: number;
+    };
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, exp * 1000 - Date.now()) + 50));
+    expect(await rejection(verifier.verify(token))).toEqual({
+      code: 'UNAUTHENTICATED',
+      message: 'Access token has expired',
+    });
+  });
+
+  test('do not make a token with an altered payload or signature acceptable', async () => {
+    const token = await signer().sign(claims);
+    const verifier = createTokenVerifier({ publicKey: keys.publicKeyPem, issuer, audience });
+    await expect(verifier.verify(token)).resolves.toMatchObject({ id: 'u-1' });
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const admin = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), role: 'ADMIN' }),
+    ).toString('base64url');
+    const flipped = `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BA' : 'AA'}`;
+    expect((await rejection(verifier.verify(`${header}.${admin}.${signature}`))).code).toBe(
+      'UNAUTHENTICATED',
+    );
+    expect((await rejection(verifier.verify(`${header}.${payload}.${flipped}`))).code).toBe(
+      'UNAUTHENTICATED',
+    );
+  });
+
+  test('a verifier without a cache (cacheSize 0) verifies the same', async () => {
+    const token = await signer().sign(claims);
+    const verifier = createTokenVerifier({ publicKey: keys.publicKeyPem, issuer, audience, cacheSize: 0 });
+    await expect(verifier.verify(token)).resolves.toMatchObject({ id: 'u-1' });
+    await expect(verifier.verify(token)).resolves.toMatchObject({ id: 'u-1' });
+  });
+});
+
 describe('keys from a JWKS endpoint', () => {
   let server: Server;
   let jwksUrl: string;
