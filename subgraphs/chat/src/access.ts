@@ -4,6 +4,7 @@ import type { ConversationDocument, MessageDocument, ParticipantDocument } from 
 import { activeParticipant, parseObjectId } from './data/conversations.js';
 import type { ChatDeps } from './deps.js';
 import type { Loaders } from './loaders.js';
+import { decodeSnapshot, type MessageSnapshot } from './realtime/snapshot.js';
 
 /**
  * Who may read what and message whom. Conversations and their messages are visible to their
@@ -126,6 +127,28 @@ export async function visibleMessage(
   if (!viewerId || !parseObjectId(id)) return null;
   const message = await loaders.message.load(id);
   if (!message || message.deletedFor.includes(viewerId)) return null;
+  return (await visibleConversation(loaders, viewerId, message.conversationId)) ? message : null;
+}
+
+/**
+ * The message of a realtime event as the viewer may see it (visibleMessage's rules). With the
+ * event's snapshot (the document as committed and, for a new message, the participants in that
+ * commit) this reads nothing; without one (read back by a subscriber filling a gap) it loads.
+ * `deletedFor` and every per-viewer field come from the same committed document.
+ */
+export async function visibleEventMessage(
+  loaders: Loaders,
+  viewerId: string | undefined,
+  event: { readonly messageId: string; readonly snapshot?: MessageSnapshot },
+): Promise<MessageDocument | null> {
+  if (!viewerId || !event.snapshot) return visibleMessage(loaders, viewerId, event.messageId);
+  const { message, participants } = decodeSnapshot(event.snapshot);
+  if (message._id.toHexString() !== event.messageId) {
+    return visibleMessage(loaders, viewerId, event.messageId);
+  }
+  if (message.deletedFor.includes(viewerId)) return null;
+  loaders.message.prime(event.messageId, message);
+  if (participants) return participants.has(viewerId) ? message : null;
   return (await visibleConversation(loaders, viewerId, message.conversationId)) ? message : null;
 }
 

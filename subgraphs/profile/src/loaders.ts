@@ -1,8 +1,8 @@
 import { createBatchLoader, createOrderedLoader, type DataLoader, type Viewer } from '@social/kit';
-import type { ProfileDocument } from './data/collections.js';
+import { COLLECTIONS, type ProfileDocument } from './data/collections.js';
 import type { ProfileStore } from './data/store.js';
 import { createGraphLoaders, type GraphLoaders } from './graph-loaders.js';
-import { NO_RELATION, type Relation } from './privacy.js';
+import { NO_RELATION, type AccessRelation, type Relation } from './privacy.js';
 import type { PresenceStore } from './presence.js';
 
 /**
@@ -12,6 +12,11 @@ import type { PresenceStore } from './presence.js';
 export interface Loaders {
   /** Profiles by user id (hidden ones included: callers apply privacy.ts). */
   readonly profile: DataLoader<string, ProfileDocument | null>;
+  /**
+   * A profile with what its access level depends on (privacy.ts accessLevel): whether the user
+   * blocked the viewer and whether they are friends, in one aggregate for a page of users.
+   */
+  readonly profileAccess: DataLoader<string, ProfileAccess>;
   /** The viewer's relation to users by id (NO_RELATION for anonymous viewers). */
   readonly relation: DataLoader<string, Relation>;
   /** Live online state by user id. */
@@ -20,12 +25,60 @@ export interface Loaders {
   readonly graph: GraphLoaders;
 }
 
+export interface ProfileAccess {
+  readonly profile: ProfileDocument | null;
+  readonly relation: AccessRelation;
+}
+
+interface ProfileAccessRow extends ProfileDocument {
+  _blocksViewer: unknown[];
+  _friendOfViewer: unknown[];
+}
+
 export function createLoaders(store: ProfileStore, presence: PresenceStore, viewer: Viewer | null): Loaders {
+  const profile = createBatchLoader<string, ProfileDocument>(
+    (ids) => store.profiles.find({ _id: { $in: [...ids] } }).toArray(),
+    (doc) => doc._id,
+  );
+  const noRelation: AccessRelation = { blockedViewer: false, friends: false };
+  const profileAccess = createOrderedLoader<string, ProfileAccess>(async (ids) => {
+    if (!viewer) {
+      const docs = await profile.loadMany([...ids]);
+      return docs.map((doc) => {
+        if (doc instanceof Error) throw doc;
+        return { profile: doc, relation: noRelation };
+      });
+    }
+    // The edges from each user's side, by the pair indexes: (X blocked the viewer), (X friend of viewer).
+    const edge = (from: string, localKey: string, otherKey: string, as: string) => ({
+      $lookup: {
+        from,
+        localField: '_id',
+        foreignField: localKey,
+        pipeline: [{ $match: { [otherKey]: viewer.id } }, { $limit: 1 }, { $project: { _id: 1 } }],
+        as,
+      },
+    });
+    const rows = await store.profiles
+      .aggregate<ProfileAccessRow>([
+        { $match: { _id: { $in: [...ids] } } },
+        edge(COLLECTIONS.blocks, 'blockerId', 'blockedId', '_blocksViewer'),
+        edge(COLLECTIONS.friendships, 'userId', 'friendId', '_friendOfViewer'),
+      ])
+      .toArray();
+    const byId = new Map<string, ProfileAccess>();
+    for (const { _blocksViewer, _friendOfViewer, ...doc } of rows) {
+      profile.prime(doc._id, doc);
+      byId.set(doc._id, {
+        profile: doc,
+        relation: { blockedViewer: _blocksViewer.length > 0, friends: _friendOfViewer.length > 0 },
+      });
+    }
+    return ids.map((id) => byId.get(id) ?? { profile: null, relation: noRelation });
+  });
   return {
-    profile: createBatchLoader<string, ProfileDocument>(
-      (ids) => store.profiles.find({ _id: { $in: [...ids] } }).toArray(),
-      (profile) => profile._id,
-    ),
+    profile,
+    profileAccess,
     relation: createOrderedLoader<string, Relation>(async (ids) =>
       viewer ? loadRelations(store, viewer.id, ids) : ids.map(() => NO_RELATION),
     ),

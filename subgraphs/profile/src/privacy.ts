@@ -16,6 +16,9 @@ export interface Relation {
   readonly pendingRequest: FriendRequestDocument | null;
 }
 
+/** What a profile's access level depends on of the relation. */
+export type AccessRelation = Pick<Relation, 'blockedViewer' | 'friends'>;
+
 /** The relation of an anonymous viewer (or of a user to nobody). */
 export const NO_RELATION: Relation = {
   self: false,
@@ -42,7 +45,7 @@ export type AccessLevel = 'owner' | 'staff' | 'full' | 'basic' | 'none';
 export function accessLevel(
   profile: ProfileDocument,
   viewer: Viewer | null,
-  relation: Relation,
+  relation: AccessRelation,
 ): AccessLevel {
   if (viewer && viewer.id === profile.userId) return 'owner';
   const staff = viewer?.role === 'ADMIN' || viewer?.role === 'MODERATOR';

@@ -1,11 +1,14 @@
 import type { Logger, PubSub } from '@social/kit';
 import type { StoredRole } from '../data/collections.js';
 import type { ParticipantChangeName } from '../events.js';
+import type { MessageSnapshot } from './snapshot.js';
 
 /**
  * The pub/sub channels of the chat subgraph (DESIGN 8) and what travels on them. Payloads are
  * small facts (ids, sequences); subscribers resolve the current state through their per-event
- * DataLoaders, so what they see is what a query would show them at that moment.
+ * DataLoaders, so what they see is what a query would show them at that moment. Message events
+ * also carry the message as committed (snapshot.ts): with 1,000 subscribers, each re-reading it
+ * would cost 1,000 reads of the same document per event.
  */
 export const channels = {
   /** Everything that happens in one conversation (Subscription.conversationEvents). */
@@ -27,8 +30,19 @@ interface Base {
 }
 
 export type ConversationEventPayload =
-  | (Base & { readonly kind: 'MessageAdded'; readonly messageId: string; readonly sequence: number })
-  | (Base & { readonly kind: 'MessageEdited'; readonly messageId: string; readonly sequence: number })
+  | (Base & {
+      readonly kind: 'MessageAdded';
+      readonly messageId: string;
+      readonly sequence: number;
+      /** Absent when read back from the database by a subscriber filling a gap. */
+      readonly snapshot?: MessageSnapshot;
+    })
+  | (Base & {
+      readonly kind: 'MessageEdited';
+      readonly messageId: string;
+      readonly sequence: number;
+      readonly snapshot?: MessageSnapshot;
+    })
   | (Base & {
       readonly kind: 'MessageDeleted';
       readonly messageId: string;
@@ -42,6 +56,7 @@ export type ConversationEventPayload =
       readonly messageId: string;
       readonly userId: string;
       readonly emoji: string | null;
+      readonly snapshot?: MessageSnapshot;
     })
   | (Base & {
       readonly kind: 'ReadReceipt';

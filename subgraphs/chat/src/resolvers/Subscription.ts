@@ -11,6 +11,7 @@ import {
   type PresencePayload,
   type TypingPayload,
 } from '../realtime/channels.js';
+import { watchParticipation } from '../realtime/participation-watch.js';
 import { Pump, Sequencer, type PumpControl } from '../realtime/streams.js';
 import type { ChatContext } from '../subgraph.js';
 import { presenceUserIds } from '../validation.js';
@@ -29,15 +30,10 @@ function endWhenRemoved(
   conversationId: string,
   viewerId: string,
 ) {
-  const id = new ObjectId(conversationId);
-  const timer = setInterval(() => {
-    pump.control.run(async () => {
-      const conversation = await findConversation(deps.store, id);
-      if (!conversation || !activeParticipant(conversation, viewerId)) pump.control.end();
-    });
-  }, deps.config.CHAT_VIEWING_HEARTBEAT_MS);
-  timer.unref();
-  pump.onEnd(() => clearInterval(timer));
+  const release = watchParticipation(deps, conversationId, viewerId, () =>
+    pump.control.run(() => pump.control.end()),
+  );
+  pump.onEnd(release);
 }
 
 /** `source` once its pub/sub registration is live; released when that fails. */

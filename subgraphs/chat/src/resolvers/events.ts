@@ -1,4 +1,4 @@
-import { visibleConversation, visibleMessage } from '../access.js';
+import { visibleConversation, visibleEventMessage } from '../access.js';
 import type {
   ConversationEventPayload,
   ListUpdatePayload,
@@ -11,8 +11,10 @@ import { userRef } from './Conversation.js';
 import { participantOf } from '../data/conversations.js';
 
 /**
- * The realtime payload types. Each event carries ids; the message or conversation is read through
- * the event's own loaders (a fresh context per event), as the viewer may see it at that moment.
+ * The realtime payload types. Each event carries ids; the conversation is read through the
+ * event's own loaders (a fresh context per event), as the viewer may see it at that moment. A
+ * message event's message comes from its snapshot, as committed (snapshot.ts), with the same
+ * access rules; the events that follow (edits, deletions, reactions) bring later states.
  */
 
 type Payload<K extends ConversationEventPayload['kind']> = Extract<ConversationEventPayload, { kind: K }>;
@@ -27,8 +29,10 @@ const TYPE_OF_KIND: Record<ConversationEventPayload['kind'], string> = {
   ConversationUpdated: 'ConversationUpdatedEvent',
 };
 
-const message = (event: { messageId: string }, _args: unknown, context: ChatContext) =>
-  visibleMessage(context.loaders, context.viewer?.id, event.messageId);
+type MessageEvent = Payload<'MessageAdded' | 'MessageEdited' | 'ReactionChanged'>;
+
+const message = (event: MessageEvent, _args: unknown, context: ChatContext) =>
+  visibleEventMessage(context.loaders, context.viewer?.id, event);
 
 export const eventResolvers = {
   ConversationEvent: {

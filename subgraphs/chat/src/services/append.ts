@@ -11,6 +11,7 @@ import { activeParticipants, type Identity } from '../data/conversations.js';
 import type { ChatStore } from '../data/store.js';
 import type { ChatDeps } from '../deps.js';
 import type { ConversationUpdateReason } from '../realtime/channels.js';
+import { messageSnapshot } from '../realtime/snapshot.js';
 import { CONVERSATION_TYPE, MESSAGE_TYPE, graphqlName } from '../enums.js';
 
 /**
@@ -189,6 +190,7 @@ export async function announceMessage(
       messageId: message._id.toHexString(),
       sequence: message.sequence,
       occurredAt,
+      snapshot: messageSnapshot(message, conversation),
     }),
     ...[...byReason].map(([reason, userIds]) =>
       deps.notifier.users(userIds, { conversationId: message.conversationId, reason, occurredAt }),

@@ -5,6 +5,7 @@ import type { ConversationDocument, MessageDocument } from '../data/collections.
 import { activeParticipant, activeParticipants } from '../data/conversations.js';
 import type { ChatDeps } from '../deps.js';
 import type { Loaders } from '../loaders.js';
+import { messageSnapshot } from '../realtime/snapshot.js';
 import { contentText, emoji as emojiSchema } from '../validation.js';
 import { preview, syncUnread } from './append.js';
 import { extractMentions, viewerIdentity } from './send.js';
@@ -71,6 +72,7 @@ export async function editMessage(
       messageId,
       sequence: message.sequence,
       occurredAt,
+      snapshot: messageSnapshot(result.edited),
     }),
     result.wasLast
       ? deps.notifier.users(participantIds(result.wasLast), {
@@ -309,6 +311,7 @@ async function announceReaction(
     userId: viewer.id,
     emoji,
     occurredAt: message.updatedAt.toISOString(),
+    snapshot: messageSnapshot(message),
   });
   return message;
 }

@@ -16,7 +16,7 @@ import { activityPage, type ActivityPosition } from '../data/timeline.js';
 import { hiddenActivities } from '../privacy.js';
 import type { ProfileContext } from '../subgraph.js';
 import { searchText, username as usernameSchema } from '../validation.js';
-import { viewOf, type UserRef } from './view.js';
+import { accessOf, type UserRef } from './view.js';
 
 interface PageArgs {
   readonly first?: number | null;
@@ -121,7 +121,7 @@ export const Query = {
     let publicOnly = false;
     let hidden: ReturnType<typeof hiddenActivities> | undefined;
     if (context.viewer?.id !== userId) {
-      const { profile, level } = await viewOf({ id: userId }, context);
+      const { profile, level } = await accessOf({ id: userId }, context);
       if (!profile || (level !== 'full' && level !== 'staff')) {
         return connectionOf([], size, () => [], activityNode, args.after);
       }

@@ -31,11 +31,12 @@ function mostRecentFirst<T extends StoredEducation | StoredExperience>(entries: 
 
 export const User = {
   /**
-   * Entity references load through the per-request loader, so a page of N users costs one query.
+   * Entity references load through the per-request loader, so a page of N users costs one query
+   * (the profiles with the viewer's blocks and friendships, all the access level depends on).
    * The reference itself is the parent of every field (auth's @requires fields included).
    */
   async __resolveReference(reference: UserRef, context: ProfileContext): Promise<UserRef> {
-    await context.loaders.profile.load(reference.id);
+    await context.loaders.profileAccess.load(reference.id);
     return reference;
   },
 

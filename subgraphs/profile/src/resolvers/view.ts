@@ -29,12 +29,24 @@ export async function viewOf(user: UserRef, context: ProfileContext): Promise<Us
   return { profile, relation, level };
 }
 
+/**
+ * The profile and the viewer's access level to it, without the rest of the relation: one
+ * aggregate per page of users (loaders.ts profileAccess) instead of a query per edge collection.
+ */
+export async function accessOf(
+  user: UserRef,
+  context: ProfileContext,
+): Promise<{ profile: ProfileDocument | null; level: AccessLevel }> {
+  const { profile, relation } = await context.loaders.profileAccess.load(user.id);
+  return { profile, level: profile ? accessLevel(profile, context.viewer, relation) : 'none' };
+}
+
 /** The profile when the viewer may see `group` of it, else null (the field then resolves to null). */
 export async function visibleProfile(
   user: UserRef,
   context: ProfileContext,
   group: FieldGroup,
 ): Promise<ProfileDocument | null> {
-  const view = await viewOf(user, context);
-  return view.profile && canSee(view.profile, view.level, group) ? view.profile : null;
+  const { profile, level } = await accessOf(user, context);
+  return profile && canSee(profile, level, group) ? profile : null;
 }
