@@ -3,6 +3,7 @@
  * `--full` measures longer; `--write` updates each benchmark's section of docs/BENCHMARKS.md.
  */
 import { runChatFanoutBench } from './chat-fanout.js';
+import { runGatewaySubscriptionsBench } from './gateway-subscriptions.js';
 import { runMongoEmbeddedBench } from './mongo-embedded.js';
 import type { BenchOptions } from './report.js';
 
@@ -19,6 +20,7 @@ const options: BenchOptions = {
 const benchmarks: [string, (o: BenchOptions) => Promise<unknown>][] = [
   ['mongo-embedded', runMongoEmbeddedBench],
   ['chat-fanout', runChatFanoutBench],
+  ['gateway-subscriptions', runGatewaySubscriptionsBench],
 ];
 
 for (const [name, run] of benchmarks) {

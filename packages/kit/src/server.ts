@@ -8,14 +8,14 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import express, { type Express } from 'express';
-import { execute, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, execute, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import type { TokenVerifier, Viewer } from './auth.js';
-import { maskError } from './errors.js';
+import { maskError, unauthenticated } from './errors.js';
 import { listenHttp, requestIdOf, viewerOfRequest } from './http.js';
 import { mountHealthRoutes, type HealthState, type ReadinessCheck } from './health.js';
 import { scalarResolversFor } from './scalars.js';
@@ -76,8 +76,15 @@ export interface SubgraphServer {
   readonly url: string | undefined;
 }
 
+/** Whether the socket peer of an upgrade is a proxy we trust (Express `trust proxy`), e.g. the gateway. */
+function peerIsTrusted(request: IncomingMessage, app: Express): boolean {
+  const trust = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+  const peer = request.socket.remoteAddress;
+  return peer !== undefined && trust(peer, 0);
+}
+
 /** The client of a WebSocket upgrade, with the same proxy trust as HTTP requests. */
-function clientOfUpgrade(request: IncomingMessage, app: Express): ClientInfo {
+export function clientOfUpgrade(request: IncomingMessage, app: Express): ClientInfo {
   const trust = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
   const forwarded = request.headers['x-forwarded-for'];
   const chain = typeof forwarded === 'string' ? forwarded.split(',').map((hop) => hop.trim()) : [];
@@ -88,9 +95,28 @@ function clientOfUpgrade(request: IncomingMessage, app: Express): ClientInfo {
   return { ip, userAgent };
 }
 
-function authorizationFromParams(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+/**
+ * The `authorization` of graphql-ws connection params, or of one subscribe payload's `extensions`
+ * (the gateway's pooled upstream connections carry each operation's own credentials there).
+ */
+export function authorizationFromParams(
+  params: Readonly<Record<string, unknown>> | null | undefined,
+): string | undefined {
   const value = params?.authorization ?? params?.Authorization;
   return typeof value === 'string' ? value : undefined;
+}
+
+/** Who one graphql-ws operation runs as, when its subscribe payload says so itself. */
+interface OperationIdentity {
+  readonly viewer: Viewer | null;
+  readonly requestId: string | undefined;
+  readonly client: ClientInfo | undefined;
+}
+
+const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 && value.length <= 512 ? value : undefined;
 }
 
 /**
@@ -118,6 +144,8 @@ export function createSubgraphServer<TContext extends BaseContext>(
     options.context ? options.context(base) : (base as TContext);
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  // Per-operation identities, keyed by the subscribe payload graphql-ws hands to both hooks.
+  const operationIdentities = new WeakMap<object, OperationIdentity>();
   const wsCleanup = useServer<
     Record<string, unknown>,
     { viewer: Viewer | null; connectionId: string; client: ClientInfo }
@@ -138,13 +166,39 @@ export function createSubgraphServer<TContext extends BaseContext>(
           return false;
         }
       },
-      context: (ctx, id) => {
-        const requestId = `${ctx.extra.connectionId ?? 'ws'}:${id}`;
+      // A multiplexed connection (the gateway's upstream pool) carries many users: an operation's
+      // own `extensions.authorization` takes precedence over the connection's, and a bad one fails
+      // that operation only. Its client IP, user agent and request id are believed only from a
+      // trusted peer, as X-Forwarded-For is for HTTP.
+      onSubscribe: async (ctx, _id, payload) => {
+        const extensions = payload.extensions ?? undefined;
+        const authorization = authorizationFromParams(extensions);
+        if (authorization === undefined) return undefined;
+        let viewer: Viewer | null;
+        try {
+          viewer = await options.verifier.viewerFromAuthorization(authorization);
+        } catch (error) {
+          logger.debug({ err: error }, 'websocket operation refused');
+          return [error instanceof GraphQLError ? error : unauthenticated('Invalid access token')];
+        }
+        const trusted = peerIsTrusted(ctx.extra.request, app);
+        const requestId = trusted ? stringOf(extensions?.requestId) : undefined;
+        const ip = trusted ? stringOf(extensions?.clientIp) : undefined;
+        operationIdentities.set(payload, {
+          viewer,
+          requestId: requestId && REQUEST_ID_PATTERN.test(requestId) ? requestId : undefined,
+          client: ip ? { ip, userAgent: stringOf(extensions?.userAgent) } : undefined,
+        });
+        return undefined;
+      },
+      context: (ctx, id, payload) => {
+        const own = operationIdentities.get(payload);
+        const requestId = own?.requestId ?? `${ctx.extra.connectionId ?? 'ws'}:${id}`;
         const base: BaseContext = {
-          viewer: ctx.extra.viewer ?? null,
+          viewer: own ? own.viewer : (ctx.extra.viewer ?? null),
           requestId,
           logger: logger.child({ requestId }),
-          client: ctx.extra.client ?? { ip: undefined, userAgent: undefined },
+          client: own?.client ?? ctx.extra.client ?? { ip: undefined, userAgent: undefined },
         };
         return { base };
       },

@@ -1,4 +1,4 @@
-import { createGateway, type Gateway } from '@social/gateway';
+import { createGateway, subscriptionOptionsFromEnv, type Gateway } from '@social/gateway';
 import {
   DEFAULT_JWT_AUDIENCE,
   DEFAULT_JWT_ISSUER,
@@ -33,6 +33,10 @@ export interface Stack {
   readonly subgraphUrls: Readonly<Record<SubgraphName, string>>;
   readonly resources: SharedResources;
   readonly gateway: Gateway;
+  /** Stops one subgraph (drains it, closes its clients), as a crash or a deploy would. */
+  stopSubgraph(name: SubgraphName): Promise<void>;
+  /** Starts a stopped subgraph again: a new instance on the same port. */
+  startSubgraph(name: SubgraphName): Promise<void>;
   /** Stops the gateway, then the subgraphs, then the shared clients. */
   stop(): Promise<void>;
 }
@@ -61,23 +65,37 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     env,
   });
   const host = options.host ?? '127.0.0.1';
-  const services: ServiceInstance[] = [];
+  const services = new Map<SubgraphName, ServiceInstance>();
   const subgraphUrls = {} as Record<SubgraphName, string>;
   let gateway: Gateway | undefined;
 
   const stop = async () => {
     await gateway?.stop();
-    await Promise.all(services.map((service) => service.server.stop()));
-    await Promise.all(services.map((service) => service.close()));
+    await Promise.all([...services.values()].map((service) => service.server.stop()));
+    await Promise.all([...services.values()].map((service) => service.close()));
     await resources.close();
+  };
+  const startService = async (name: SubgraphName, port: number) => {
+    const { createService } = (await import(`@social/${name}`)) as { createService: ServiceFactory };
+    const service = await createService(resources);
+    services.set(name, service);
+    return service.server.listen(port, host);
+  };
+  const stopSubgraph = async (name: SubgraphName) => {
+    const service = services.get(name);
+    if (!service) return;
+    services.delete(name);
+    await service.server.stop();
+    await service.close();
+  };
+  const startSubgraph = async (name: SubgraphName) => {
+    if (services.has(name)) return;
+    await startService(name, Number(new URL(subgraphUrls[name]).port));
   };
 
   try {
     for (const info of subgraphs) {
-      const { createService } = (await import(`@social/${info.name}`)) as { createService: ServiceFactory };
-      const service = await createService(resources);
-      services.push(service);
-      subgraphUrls[info.name] = await service.server.listen(options.ports === 'dev' ? info.port : 0, host);
+      subgraphUrls[info.name] = await startService(info.name, options.ports === 'dev' ? info.port : 0);
     }
     const supergraphSdl = readFileSync(
       options.supergraphPath ?? join(repoRoot, 'supergraph.graphql'),
@@ -89,9 +107,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       logger,
       verifier: resources.verifier,
       production: resources.production,
+      subscriptions: subscriptionOptionsFromEnv(env),
     });
     const gatewayUrl = await gateway.listen(options.ports === 'dev' ? GATEWAY_PORT : 0, host);
-    return { gatewayUrl, subgraphUrls, resources, gateway, stop };
+    return { gatewayUrl, subgraphUrls, resources, gateway, stopSubgraph, startSubgraph, stop };
   } catch (error) {
     await stop().catch((stopError: unknown) => logger.error({ err: stopError }, 'stack cleanup failed'));
     throw error;

@@ -43,20 +43,27 @@ export interface SubscriptionHandle<T = Record<string, unknown>> {
   next(timeoutMs?: number): Promise<{ data?: T | null; errors?: GraphQLResponse['errors'] }>;
   /** Resolves when the server acknowledged the connection (connection_ack). */
   readonly connected: Promise<void>;
+  /** Resolves when the stream ended: completed by the server, failed, or its socket closed. */
+  readonly completed: Promise<void>;
   close(): Promise<void>;
 }
 
-/** Subscribes over graphql-ws and buffers events so a test can await them one by one. */
-export function subscribeGraphQL<T = Record<string, unknown>>(
-  httpUrl: string,
-  query: string,
-  variables: Record<string, unknown> = {},
-  options: RequestOptions = {},
-): SubscriptionHandle<T> {
-  type Event = { data?: T | null; errors?: GraphQLResponse['errors'] };
-  const queue: Event[] = [];
-  const waiters: Array<{ resolve: (e: Event) => void; reject: (e: unknown) => void }> = [];
-  let failure: unknown;
+/** One graphql-ws connection that can run several subscriptions (as an app's client does). */
+export interface GraphQLSocket {
+  /** Resolves on connection_ack; rejects with `{ code, reason }` when the socket closes first. */
+  readonly connected: Promise<void>;
+  /** Resolves with the close code and reason once the socket closed. */
+  readonly closed: Promise<{ code: number; reason: string }>;
+  subscribe<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    extensions?: Record<string, unknown>,
+  ): SubscriptionHandle<T>;
+  close(): Promise<void>;
+}
+
+/** Opens a graphql-ws connection with `connectionParams.authorization` from the token (no retries). */
+export function connectGraphQL(httpUrl: string, options: RequestOptions = {}): GraphQLSocket {
   let resolveConnected!: () => void;
   let rejectConnected!: (e: unknown) => void;
   const connected = new Promise<void>((resolve, reject) => {
@@ -64,11 +71,9 @@ export function subscribeGraphQL<T = Record<string, unknown>>(
     rejectConnected = reject;
   });
   connected.catch(() => undefined);
-  const fail = (error: unknown) => {
-    failure = error;
-    rejectConnected(error);
-    for (const waiter of waiters.splice(0)) waiter.reject(error);
-  };
+  let resolveClosed!: (event: { code: number; reason: string }) => void;
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => (resolveClosed = resolve));
+  const socketFailures = new Set<(error: unknown) => void>();
   const client: Client = createClient({
     url: httpUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
@@ -81,52 +86,106 @@ export function subscribeGraphQL<T = Record<string, unknown>>(
       connected: () => resolveConnected(),
       closed: (event) => {
         const { code, reason } = event as { code: number; reason: string };
-        if (code !== 1000)
-          fail(Object.assign(new Error(`socket closed ${code} ${reason}`), { code, reason }));
+        resolveClosed({ code, reason });
+        const error = Object.assign(new Error(`socket closed ${code} ${reason}`), { code, reason });
+        rejectConnected(error);
+        if (code !== 1000) for (const fail of socketFailures) fail(error);
       },
     },
   });
-  const dispose = client.subscribe<T>(
-    { query, variables },
-    {
-      next: (value) => {
-        const event = value as Event;
-        const waiter = waiters.shift();
-        if (waiter) waiter.resolve(event);
-        else queue.push(event);
+
+  const subscribe = <T>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    extensions?: Record<string, unknown>,
+  ): SubscriptionHandle<T> => {
+    type Event = { data?: T | null; errors?: GraphQLResponse['errors'] };
+    const queue: Event[] = [];
+    const waiters: Array<{ resolve: (e: Event) => void; reject: (e: unknown) => void }> = [];
+    let failure: unknown;
+    let resolveCompleted!: () => void;
+    const completed = new Promise<void>((resolve) => (resolveCompleted = resolve));
+    const fail = (error: unknown) => {
+      if (failure === undefined) failure = error;
+      for (const waiter of waiters.splice(0)) waiter.reject(error);
+      resolveCompleted();
+    };
+    socketFailures.add(fail);
+    const dispose = client.subscribe<T>(
+      { query, variables, ...(extensions ? { extensions } : {}) },
+      {
+        next: (value) => {
+          const event = value as Event;
+          const waiter = waiters.shift();
+          if (waiter) waiter.resolve(event);
+          else queue.push(event);
+        },
+        error: (error) => fail(error),
+        complete: () => {
+          socketFailures.delete(fail);
+          resolveCompleted();
+        },
       },
-      error: (error) => fail(error),
-      complete: () => undefined,
-    },
-  );
+    );
+    return {
+      connected,
+      completed,
+      next(timeoutMs = 5_000) {
+        const queued = queue.shift();
+        if (queued) return Promise.resolve(queued);
+        if (failure !== undefined) return Promise.reject(failure);
+        return new Promise<Event>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            const index = waiters.findIndex((w) => w.resolve === wrapped);
+            if (index >= 0) waiters.splice(index, 1);
+            reject(new Error(`no subscription event within ${timeoutMs} ms`));
+          }, timeoutMs);
+          const wrapped = (event: Event) => {
+            clearTimeout(timer);
+            resolve(event);
+          };
+          waiters.push({
+            resolve: wrapped,
+            reject: (error) => {
+              clearTimeout(timer);
+              reject(error);
+            },
+          });
+        });
+      },
+      async close() {
+        socketFailures.delete(fail);
+        dispose();
+      },
+    };
+  };
+
   return {
     connected,
-    next(timeoutMs = 5_000) {
-      const queued = queue.shift();
-      if (queued) return Promise.resolve(queued);
-      if (failure !== undefined) return Promise.reject(failure);
-      return new Promise<Event>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          const index = waiters.findIndex((w) => w.resolve === wrapped);
-          if (index >= 0) waiters.splice(index, 1);
-          reject(new Error(`no subscription event within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const wrapped = (event: Event) => {
-          clearTimeout(timer);
-          resolve(event);
-        };
-        waiters.push({
-          resolve: wrapped,
-          reject: (error) => {
-            clearTimeout(timer);
-            reject(error);
-          },
-        });
-      });
-    },
+    closed,
+    subscribe,
     async close() {
-      dispose();
       await client.dispose();
+    },
+  };
+}
+
+/** Subscribes over graphql-ws (a connection of its own) and buffers events so a test can await them one by one. */
+export function subscribeGraphQL<T = Record<string, unknown>>(
+  httpUrl: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  options: RequestOptions = {},
+): SubscriptionHandle<T> {
+  const socket = connectGraphQL(httpUrl, options);
+  const subscription = socket.subscribe<T>(query, variables);
+  return {
+    connected: subscription.connected,
+    completed: subscription.completed,
+    next: (timeoutMs) => subscription.next(timeoutMs),
+    async close() {
+      await subscription.close();
+      await socket.close();
     },
   };
 }

@@ -79,8 +79,8 @@ export interface Supergraph {
     options?: RequestOptions & { target?: SubgraphName },
   ): Promise<GraphQLResponse<TData>>;
   /**
-   * A graphql-ws subscription. Until the gateway federates subscriptions (Gateway issue), pass
-   * `target` to subscribe on the owning subgraph.
+   * A graphql-ws subscription through the gateway, which federates it (fields of any subgraph);
+   * with `target`, straight to that subgraph's own graphql-ws endpoint instead.
    */
   subscribe<TData = Record<string, unknown>>(
     query: string,
