@@ -9,8 +9,6 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
-  /** Only while a field's subgraph issue has not landed; each subgraph issue removes its uses. */
-  NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -23,7 +21,6 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   CONFLICT: 409,
   RATE_LIMITED: 429,
   INTERNAL_SERVER_ERROR: 500,
-  NOT_IMPLEMENTED: 501,
 };
 
 function error(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
@@ -58,10 +55,6 @@ export function rateLimited(
   message = 'Too many requests, try again later',
 ): GraphQLError {
   return error(ErrorCode.RATE_LIMITED, message, { retryAfter: Math.max(0, Math.ceil(retryAfterSeconds)) });
-}
-
-export function notImplemented(coordinate: string): GraphQLError {
-  return error(ErrorCode.NOT_IMPLEMENTED, `${coordinate} is not implemented yet`, { coordinate });
 }
 
 export function codeOf(err: unknown): string | undefined {

@@ -9,7 +9,6 @@ export * from './health.js';
 export * from './shutdown.js';
 export * from './server.js';
 export * from './subscriptions.js';
-export * from './not-implemented.js';
 export * from './mongo.js';
 export * from './sdl.js';
 export * from './service.js';
