@@ -81,6 +81,7 @@ test('a file media deleted after it was attached leaves the post’s media', asy
       uploadedAt: new Date().toISOString(),
     });
   }
+  await bed.mediaKnown(files);
   const postId = await bed.post(author, { postType: 'PHOTO', mediaIds: files, visibility: 'PUBLIC' });
   await bed.supergraph.stack.resources.events.publish('media', 'MediaDeleted', {
     mediaId: files[0],

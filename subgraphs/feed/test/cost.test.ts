@@ -87,6 +87,7 @@ test('a feed page costs as many commands for 50 posts as for 5, in feed and in p
       return mediaId;
     }),
   );
+  await bed.mediaKnown(mediaIds);
   const posts: string[] = [];
   for (let round = 0; round < 10; round += 1) {
     posts.push(

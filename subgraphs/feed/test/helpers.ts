@@ -34,6 +34,11 @@ export interface FeedTestbed {
   post(author: TestAccount, input: Vars): Promise<string>;
   /** Resolves once `condition` holds, polling; fails after `timeoutMs`. */
   eventually<T>(probe: () => Promise<T>, condition: (value: T) => boolean, timeoutMs?: number): Promise<T>;
+  /**
+   * Resolves once feed consumed the media events of these files (published by a test), so a post
+   * attaching them does not depend on how long EVENT_WAIT_MS lets a mutation wait.
+   */
+  mediaKnown(mediaIds: readonly string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -86,6 +91,12 @@ export async function startFeedTestbed(env: Record<string, string> = {}): Promis
   return {
     supergraph,
     db,
+    async mediaKnown(mediaIds) {
+      await eventually(
+        () => db.collection('media_refs').countDocuments({ _id: { $in: mediaIds as never[] } }),
+        (known) => known === mediaIds.length,
+      );
+    },
     eventually,
     run,
     failure,

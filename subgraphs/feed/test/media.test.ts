@@ -35,18 +35,11 @@ function uploaded(ownerId: string, fileType = 'IMAGE') {
   };
 }
 
-async function known(mediaId: string) {
-  await bed.eventually(
-    () => bed.db.collection('media_refs').findOne({ _id: mediaId as never }),
-    (ref) => ref !== null,
-  );
-}
-
 test('a photo post shows its files in order; media-only posts need no text', async () => {
   const author = await bed.member();
   const files = [uploaded(author.id), uploaded(author.id)];
   for (const file of files) await file.publish();
-  for (const file of files) await known(file.mediaId);
+  await bed.mediaKnown(files.map((file) => file.mediaId));
   const ids = files.map((file) => file.mediaId).reverse();
   const { createPost } = await bed.run<{ createPost: { id: string; media: Array<{ id: string }> } }>(
     CREATE,
@@ -108,7 +101,7 @@ test('files of others, unknown, deleted or failed files, and wrong kinds are ref
     duration: null,
     processingError: 'corrupt',
   });
-  for (const file of [theirs, video]) await known(file.mediaId);
+  await bed.mediaKnown([theirs.mediaId, video.mediaId]);
   await bed.eventually(
     () =>
       bed.db
