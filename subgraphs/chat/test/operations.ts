@@ -1,4 +1,4 @@
-import type { TestAccount } from '@social/testing';
+import { socialActions, type TestAccount } from '@social/testing';
 import { randomUUID } from 'node:crypto';
 import type { ChatTestbed } from './helpers.js';
 
@@ -171,27 +171,12 @@ export async function setPrivacy(bed: ChatTestbed, account: TestAccount, input: 
   );
 }
 
-export async function block(bed: ChatTestbed, blocker: TestAccount, blocked: TestAccount) {
-  await bed.run('mutation ($id: ID!) { block(userId: $id) { id } }', { id: blocked.id }, blocker);
-  await bed.eventually(
-    () => bed.db.collection('social_edges').findOne({ _id: `block:${blocker.id}:${blocked.id}` as never }),
-    (edge) => edge?.active === true,
-  );
+/** `blocker` blocks `blocked` through profile's API; resolves once chat's replica has it. */
+export function block(bed: ChatTestbed, blocker: TestAccount, blocked: TestAccount): Promise<void> {
+  return socialActions(bed.supergraph, [bed.db]).block(blocker, blocked);
 }
 
-export async function befriend(bed: ChatTestbed, a: TestAccount, b: TestAccount) {
-  const sent = await bed.run<{ sendFriendRequest: { id: string } }>(
-    'mutation ($id: ID!) { sendFriendRequest(userId: $id) { id } }',
-    { id: b.id },
-    a,
-  );
-  await bed.run(
-    'mutation ($id: ID!) { respondToFriendRequest(requestId: $id, accept: true) { status } }',
-    { id: sent.sendFriendRequest.id },
-    b,
-  );
-  await bed.eventually(
-    () => bed.db.collection('social_edges').findOne({ _id: `friend:${a.id}:${b.id}` as never }),
-    (edge) => edge?.active === true,
-  );
+/** A friend request from `a` accepted by `b`; resolves once chat's replica has the friendship. */
+export function befriend(bed: ChatTestbed, a: TestAccount, b: TestAccount): Promise<void> {
+  return socialActions(bed.supergraph, [bed.db]).befriend(a, b);
 }

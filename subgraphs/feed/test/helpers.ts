@@ -1,8 +1,10 @@
 import type { EventEnvelope } from '@social/kit';
 import {
   eventually as waitUntil,
+  socialActions,
   startSupergraph,
   type AccountOptions,
+  type SocialActions,
   type Supergraph,
   type TestAccount,
 } from '@social/testing';
@@ -14,7 +16,7 @@ import { MongoClient, type Db } from 'mongodb';
  * API as a person does it, and direct access to the feed database only to wait for event-driven
  * work (the replica) and to simulate time passing.
  */
-export interface FeedTestbed {
+export interface FeedTestbed extends SocialActions {
   readonly supergraph: Supergraph;
   /** The feed service's database (for waits and time travel, not for assertions a user sees). */
   readonly db: Db;
@@ -26,10 +28,6 @@ export interface FeedTestbed {
   run<T = Record<string, unknown>>(query: string, variables?: Vars, as?: TestAccount): Promise<T>;
   /** Runs an operation that must fail and resolves with its first error's code. */
   failure(query: string, variables?: Vars, as?: TestAccount): Promise<string | undefined>;
-  befriend(a: TestAccount, b: TestAccount): Promise<void>;
-  follow(follower: TestAccount, followee: TestAccount): Promise<void>;
-  block(blocker: TestAccount, blocked: TestAccount): Promise<void>;
-  unblock(blocker: TestAccount, blocked: TestAccount): Promise<void>;
   /** Creates a post as `author` and resolves with its id. */
   post(author: TestAccount, input: Vars): Promise<string>;
   /** Resolves once `condition` holds, polling; fails after `timeoutMs`. */
@@ -72,12 +70,8 @@ export async function startFeedTestbed(env: Record<string, string> = {}): Promis
     if (!response.errors?.length) throw new Error(`expected an error, got ${JSON.stringify(response.data)}`);
     return response.errors[0]?.extensions?.code as string | undefined;
   }
-  /** Waits until the feed's replica holds the edge (`kind:from:to`) in this state. */
-  const edge = (id: string, active: boolean) =>
-    eventually(
-      () => db.collection('social_edges').findOne({ _id: id as never }),
-      (found) => (found?.active ?? false) === active,
-    );
+  // Graph changes resolve once feed's replica holds them.
+  const social = socialActions(supergraph, [db]);
   async function member(options?: AccountOptions) {
     const account = await supergraph.user(options);
     // ProfileCreated carries the privacy settings; UserRegistered the username.
@@ -109,32 +103,7 @@ export async function startFeedTestbed(env: Record<string, string> = {}): Promis
       }
       return accounts as Tuple<N, TestAccount>;
     },
-    async befriend(a, b) {
-      const sent = await run<{ sendFriendRequest: { id: string } }>(
-        'mutation ($id: ID!) { sendFriendRequest(userId: $id) { id } }',
-        { id: b.id },
-        a,
-      );
-      await run(
-        'mutation ($id: ID!) { respondToFriendRequest(requestId: $id, accept: true) { id } }',
-        { id: sent.sendFriendRequest.id },
-        b,
-      );
-      await edge(`friend:${a.id}:${b.id}`, true);
-      await edge(`friend:${b.id}:${a.id}`, true);
-    },
-    async follow(follower, followee) {
-      await run('mutation ($id: ID!) { follow(userId: $id) { id } }', { id: followee.id }, follower);
-      await edge(`follow:${follower.id}:${followee.id}`, true);
-    },
-    async block(blocker, blocked) {
-      await run('mutation ($id: ID!) { block(userId: $id) { id } }', { id: blocked.id }, blocker);
-      await edge(`block:${blocker.id}:${blocked.id}`, true);
-    },
-    async unblock(blocker, blocked) {
-      await run('mutation ($id: ID!) { unblock(userId: $id) { id } }', { id: blocked.id }, blocker);
-      await edge(`block:${blocker.id}:${blocked.id}`, false);
-    },
+    ...social,
     async post(author, input) {
       const data = await run<{ createPost: { id: string } }>(CREATE_POST, { input }, author);
       return data.createPost.id;

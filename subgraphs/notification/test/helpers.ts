@@ -1,9 +1,11 @@
 import { isRedisReachable, type EventEnvelope, type PubSub } from '@social/kit';
 import {
   eventually as waitUntil,
+  socialActions,
   startSupergraph,
   type AccountOptions,
   type HarnessOptions,
+  type SocialActions,
   type SubscriptionHandle,
   type Supergraph,
   type TestAccount,
@@ -91,7 +93,7 @@ export interface GraphQLErrorShape {
   readonly extensions?: Record<string, unknown>;
 }
 
-export interface NotificationTestbed {
+export interface NotificationTestbed extends SocialActions {
   readonly supergraph: Supergraph;
   /** The notification service's database (for waits and time travel, not for assertions a user sees). */
   readonly db: Db;
@@ -110,9 +112,6 @@ export interface NotificationTestbed {
     variables?: Vars,
   ): Promise<Notification[]>;
   unreadCount(as: TestAccount): Promise<number>;
-  befriend(a: TestAccount, b: TestAccount): Promise<void>;
-  follow(follower: TestAccount, followee: TestAccount): Promise<void>;
-  block(blocker: TestAccount, blocked: TestAccount): Promise<void>;
   /** Creates a post and resolves with its id. */
   post(author: TestAccount, input: Vars): Promise<string>;
   react(as: TestAccount, entityId: string, entityType?: 'POST' | 'COMMENT', reaction?: string): Promise<void>;
@@ -176,16 +175,10 @@ export async function startNotificationTestbed(options: HarnessOptions = {}): Pr
     ]);
     return account;
   }
-  const edge = (service: string, id: string, active: boolean) =>
-    eventually(
-      () =>
-        dbOf(service)
-          .collection('social_edges')
-          .findOne({ _id: id as never }),
-      (found) => (found?.active ?? false) === active,
-    );
-  const edgeEverywhere = (id: string, active: boolean) =>
-    Promise.all(['notification', 'feed', 'chat'].map((service) => edge(service, id, active)));
+  // Graph changes resolve once every replica the notification flows depend on holds them.
+  const social = socialActions(supergraph, [dbOf('notification'), dbOf('feed'), dbOf('chat')], {
+    timeoutMs: 30_000,
+  });
   async function notifications(as: TestAccount, variables: Vars = {}) {
     return (await run<{ notifications: Page }>(NOTIFICATIONS, { first: 50, ...variables }, as)).notifications;
   }
@@ -215,27 +208,7 @@ export async function startNotificationTestbed(options: HarnessOptions = {}): Pr
     async unreadCount(as) {
       return (await run<{ unreadNotificationCount: number }>(UNREAD_COUNT, {}, as)).unreadNotificationCount;
     },
-    async befriend(a, b) {
-      const sent = await run<{ sendFriendRequest: { id: string } }>(
-        'mutation ($id: ID!) { sendFriendRequest(userId: $id) { id } }',
-        { id: b.id },
-        a,
-      );
-      await run(
-        'mutation ($id: ID!) { respondToFriendRequest(requestId: $id, accept: true) { id } }',
-        { id: sent.sendFriendRequest.id },
-        b,
-      );
-      await edgeEverywhere(`friend:${a.id}:${b.id}`, true);
-    },
-    async follow(follower, followee) {
-      await run('mutation ($id: ID!) { follow(userId: $id) { id } }', { id: followee.id }, follower);
-      await edgeEverywhere(`follow:${follower.id}:${followee.id}`, true);
-    },
-    async block(blocker, blocked) {
-      await run('mutation ($id: ID!) { block(userId: $id) { id } }', { id: blocked.id }, blocker);
-      await edgeEverywhere(`block:${blocker.id}:${blocked.id}`, true);
-    },
+    ...social,
     async post(author, input) {
       const data = await run<{ createPost: { id: string } }>(
         'mutation ($input: CreatePostInput!) { createPost(input: $input) { id } }',
