@@ -17,15 +17,10 @@ import WebSocket from 'ws';
 import { startChatTestbed } from '../subgraphs/chat/test/helpers.js';
 import { isolatedRedisUrl, startSecondInstance } from '../subgraphs/chat/test/instances.js';
 import { chatClient } from '../subgraphs/chat/test/operations.js';
-import { machineInfo, replaceSection, runIfScript, type BenchOptions } from './report.js';
+import { percentile, publishSection, runIfScript, type BenchOptions } from './report.js';
 
 const SECTION = 'chat-fanout';
 const WARMUP = 20;
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
 
 interface Row {
   senders: number;
@@ -150,25 +145,14 @@ export async function runChatFanoutBench(options: BenchOptions): Promise<string>
   }
 
   const report = table(rows);
-  console.log(`\n## ${SECTION}\n\n${report}\n`);
-  if (options.write) {
-    const body = [
-      `## ${SECTION}`,
-      '',
-      'Two chat instances sharing Redis: a graphql-ws subscriber to `conversationEvents` on instance A,',
-      `\`sendMessage\` through instance B, ${messages} messages per row after ${WARMUP} warm-up messages, all`,
-      'in one direct conversation. "sendMessage request" is measured from the client sending the',
-      'mutation, "message stored" from the message\'s stored creation time; both to the event arriving',
-      'at the subscriber. With several senders, sends to one conversation queue behind each other',
-      '(its sequence numbers are assigned one at a time), which is most of the end-to-end time.',
-      '',
-      report,
-      '',
-      `${machineInfo()}. Command: \`${options.command}\`.`,
-    ].join('\n');
-    await replaceSection(SECTION, body);
-    console.log(`docs/BENCHMARKS.md: section ${SECTION} updated`);
-  }
+  await publishSection(SECTION, report, options, [
+    'Two chat instances sharing Redis: a graphql-ws subscriber to `conversationEvents` on instance A,',
+    `\`sendMessage\` through instance B, ${messages} messages per row after ${WARMUP} warm-up messages, all`,
+    'in one direct conversation. "sendMessage request" is measured from the client sending the',
+    'mutation, "message stored" from the message\'s stored creation time; both to the event arriving',
+    'at the subscriber. With several senders, sends to one conversation queue behind each other',
+    '(its sequence numbers are assigned one at a time), which is most of the end-to-end time.',
+  ]);
   return report;
 }
 

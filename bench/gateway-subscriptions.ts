@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { startChatTestbed, type ChatTestbed } from '../subgraphs/chat/test/helpers.js';
 import { chatClient } from '../subgraphs/chat/test/operations.js';
-import { machineInfo, replaceSection, runIfScript, type BenchOptions } from './report.js';
+import { percentile, publishSection, runIfScript, type BenchOptions } from './report.js';
 
 const SECTION = 'gateway-subscriptions';
 const MEMBERS = 50;
@@ -32,11 +32,6 @@ const SELECTIONS = [
     selection: 'message { content sender { displayName avatarUrl } }',
   },
 ] as const;
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
 
 interface Row {
   label: string;
@@ -194,38 +189,27 @@ export async function runGatewaySubscriptionsBench(options: BenchOptions): Promi
   }
 
   const report = table(rows);
-  console.log(`\n## ${SECTION}\n\n${report}\n`);
-  if (options.write) {
-    const body = [
-      `## ${SECTION}`,
-      '',
-      `${SUBSCRIBERS.toLocaleString('en')} graphql-ws clients on one gateway, each subscribed to \`conversationEvents\` of one`,
-      `group (${MEMBERS} members, ${DEVICES_PER_MEMBER} connections each); \`sendMessage\` through the gateway, one message at a`,
-      `time, ${messages} messages per row after ${WARMUP} warm-up messages. Latency is from the client sending the`,
-      'mutation to the event arriving at a subscriber, over every (message, subscriber) pair; "last subscriber"',
-      'is when the last of the 1,000 got a message; the last column counts the MongoDB commands chat and',
-      'profile sent while the measured messages were delivered, per (message, subscriber) pair. The gateway',
-      'sends every subscription to chat over its pool of two multiplexed graphql-ws connections; chat',
-      'resolves each event per subscriber with a fresh context (DESIGN 8), from the message document the',
-      'event carries as committed, with the participants of that commit (no read per subscriber); with',
-      'profile fields the gateway then fetches the sender from profile once per subscriber and event, with',
-      "that subscriber's credentials: one aggregate per fetch (profile with the viewer's block and friendship",
-      'edges), the token verified from the verifier cache (the revocation check still runs on each).',
-      'Clients, gateway, the six subgraphs and the embedded MongoDB share one Node process on two cores.',
-      'Before these changes (same machine): p99 2.9 s / 485 deliveries/s (chat fields) and 8.3-15.9 s /',
-      '95-146 deliveries/s (with profile), with 2 chat reads per delivery and 5 profile commands per fetch.',
-      'A CPU profile of this run (`node --cpu-prof`) now puts about 20% in MongoDB (embedded server, driver,',
-      "BSON), 13% in garbage collection, and most of the rest in the profile row's 1,000 HTTP fetches per",
-      'message (gateway plan execution, undici, Express, Apollo Server): 20 of them per member are the same',
-      "fetch with the same credentials (one member's 20 devices), which only the gateway could share.",
-      '',
-      report,
-      '',
-      `${machineInfo()}. Command: \`${options.command}\`.`,
-    ].join('\n');
-    await replaceSection(SECTION, body);
-    console.log(`docs/BENCHMARKS.md: section ${SECTION} updated`);
-  }
+  await publishSection(SECTION, report, options, [
+    `${SUBSCRIBERS.toLocaleString('en')} graphql-ws clients on one gateway, each subscribed to \`conversationEvents\` of one`,
+    `group (${MEMBERS} members, ${DEVICES_PER_MEMBER} connections each); \`sendMessage\` through the gateway, one message at a`,
+    `time, ${messages} messages per row after ${WARMUP} warm-up messages. Latency is from the client sending the`,
+    'mutation to the event arriving at a subscriber, over every (message, subscriber) pair; "last subscriber"',
+    'is when the last of the 1,000 got a message; the last column counts the MongoDB commands chat and',
+    'profile sent while the measured messages were delivered, per (message, subscriber) pair. The gateway',
+    'sends every subscription to chat over its pool of two multiplexed graphql-ws connections; chat',
+    'resolves each event per subscriber with a fresh context (DESIGN 8), from the message document the',
+    'event carries as committed, with the participants of that commit (no read per subscriber); with',
+    'profile fields the gateway then fetches the sender from profile once per subscriber and event, with',
+    "that subscriber's credentials: one aggregate per fetch (profile with the viewer's block and friendship",
+    'edges), the token verified from the verifier cache (the revocation check still runs on each).',
+    'Clients, gateway, the six subgraphs and the embedded MongoDB share one Node process on two cores.',
+    'Before these changes (same machine): p99 2.9 s / 485 deliveries/s (chat fields) and 8.3-15.9 s /',
+    '95-146 deliveries/s (with profile), with 2 chat reads per delivery and 5 profile commands per fetch.',
+    'A CPU profile of this run (`node --cpu-prof`) now puts about 20% in MongoDB (embedded server, driver,',
+    "BSON), 13% in garbage collection, and most of the rest in the profile row's 1,000 HTTP fetches per",
+    'message (gateway plan execution, undici, Express, Apollo Server): 20 of them per member are the same',
+    "fetch with the same credentials (one member's 20 devices), which only the gateway could share.",
+  ]);
   return report;
 }
 

@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { MongoClient, type Collection, type Document } from 'mongodb';
-import { machineInfo, replaceSection, runIfScript, type BenchOptions } from './report.js';
+import { publishSection, runIfScript, type BenchOptions } from './report.js';
 
 const SECTION = 'mongo-embedded';
 const COLLECTION_SIZE = 10_000;
@@ -117,21 +117,10 @@ export async function runMongoEmbeddedBench(options: BenchOptions): Promise<stri
 
   const target = mongoUrl ? 'the MongoDB at `MONGO_URL`' : 'the embedded server (in the same process)';
   const report = table(results);
-  console.log(`\n## ${SECTION}\n\n${report}\n`);
-  if (options.write) {
-    const body = [
-      `## ${SECTION}`,
-      '',
-      `Official \`mongodb\` driver (default options, one client, one operation in flight) against ${target};`,
-      `${options.full ? 10 : 2} s per row after a warm-up of ${options.full ? 1 : 0.3} s.`,
-      '',
-      report,
-      '',
-      `${machineInfo()}. Command: \`${options.command}\`.`,
-    ].join('\n');
-    await replaceSection(SECTION, body);
-    console.log(`docs/BENCHMARKS.md: section ${SECTION} updated`);
-  }
+  await publishSection(SECTION, report, options, [
+    `Official \`mongodb\` driver (default options, one client, one operation in flight) against ${target};`,
+    `${options.full ? 10 : 2} s per row after a warm-up of ${options.full ? 1 : 0.3} s.`,
+  ]);
   return report;
 }
 

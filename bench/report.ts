@@ -44,6 +44,37 @@ export async function replaceSection(name: string, body: string, file = BENCHMAR
   await writeFile(file, await prettier.format(next, { ...config, filepath: file }));
 }
 
+/** The value at percentile `p` (0-100) of ascending `sorted` samples; NaN without samples. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/**
+ * Prints a benchmark's report and, with `--write`, makes it the benchmark's section of
+ * docs/BENCHMARKS.md: heading, `intro` lines, the report, then the machine and command.
+ */
+export async function publishSection(
+  name: string,
+  report: string,
+  options: BenchOptions,
+  intro: readonly string[],
+): Promise<void> {
+  console.log(`\n## ${name}\n\n${report}\n`);
+  if (!options.write) return;
+  const body = [
+    `## ${name}`,
+    '',
+    ...intro,
+    '',
+    report,
+    '',
+    `${machineInfo()}. Command: \`${options.command}\`.`,
+  ];
+  await replaceSection(name, body.join('\n'));
+  console.log(`docs/BENCHMARKS.md: section ${name} updated`);
+}
+
 /**
  * Runs `run` when `moduleUrl` is the script node was started with (`npx tsx bench/<name>.ts
  * [--full] [--write]`), with the options its flags give; `npm run bench` imports it instead.
