@@ -3,3 +3,4 @@ export * from './client.js';
 export * from './accounts.js';
 export * from './wait.js';
 export * from './social.js';
+export * from './operations.js';

@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import type { TestAccount } from './accounts.js';
 import type { Supergraph } from './harness.js';
+import { gatewayOperations } from './operations.js';
 import { eventually } from './wait.js';
 
 /**
@@ -21,13 +22,7 @@ export function socialActions(
   replicas: readonly Db[],
   options: { timeoutMs?: number } = {},
 ): SocialActions {
-  async function run<T>(query: string, variables: Record<string, unknown>, as: TestAccount): Promise<T> {
-    const response = await supergraph.query<T>(query, variables, { token: as.token });
-    if (response.errors?.length || !response.data) {
-      throw new Error(`operation failed: ${JSON.stringify(response.errors ?? response)}`);
-    }
-    return response.data;
-  }
+  const { run } = gatewayOperations(supergraph);
   const edge = (id: string, active: boolean) =>
     Promise.all(
       replicas.map((db) =>

@@ -1,5 +1,6 @@
 import {
   eventually as waitUntil,
+  gatewayOperations,
   startSupergraph,
   type AccountOptions,
   type HarnessOptions,
@@ -155,12 +156,7 @@ export async function startChatTestbed(options: HarnessOptions = {}): Promise<Ch
   const eventually = <T>(probe: () => Promise<T>, condition: (value: T) => boolean, timeoutMs?: number) =>
     waitUntil(probe, condition, timeoutMs === undefined ? {} : { timeoutMs });
 
-  const failure: ChatTestbed['failure'] = async (query, variables = {}, as) => {
-    const response = await supergraph.query(query, variables, as ? { token: as.token } : {});
-    const error = response.errors?.[0];
-    if (!error) throw new Error(`expected an error, got ${JSON.stringify(response.data)}`);
-    return error;
-  };
+  const { run, firstError: failure } = gatewayOperations(supergraph);
 
   return {
     supergraph,
@@ -171,13 +167,7 @@ export async function startChatTestbed(options: HarnessOptions = {}): Promise<Ch
       await replicaKnows(db, account.id);
       return account;
     },
-    async run<T>(query: string, variables: Record<string, unknown> = {}, as?: TestAccount) {
-      const response = await supergraph.query<T>(query, variables, as ? { token: as.token } : {});
-      if (response.errors?.length || !response.data) {
-        throw new Error(`operation failed: ${JSON.stringify(response.errors ?? response)}`);
-      }
-      return response.data;
-    },
+    run,
     failure,
     async listening(channel, count = 1, pubsub = supergraph.stack.resources.pubsub) {
       await waitUntil(

@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '@social/kit';
 import {
   eventually as waitUntil,
+  gatewayOperations,
   socialActions,
   startSupergraph,
   type AccountOptions,
@@ -58,18 +59,7 @@ export async function startFeedTestbed(env: Record<string, string> = {}): Promis
   const eventually = <T>(probe: () => Promise<T>, condition: (value: T) => boolean, timeoutMs?: number) =>
     waitUntil(probe, condition, timeoutMs === undefined ? {} : { timeoutMs });
 
-  async function run<T>(query: string, variables: Vars = {}, as?: TestAccount): Promise<T> {
-    const response = await supergraph.query<T>(query, variables, as ? { token: as.token } : {});
-    if (response.errors?.length || !response.data) {
-      throw new Error(`operation failed: ${JSON.stringify(response.errors ?? response)}`);
-    }
-    return response.data;
-  }
-  async function failure(query: string, variables: Vars = {}, as?: TestAccount) {
-    const response = await supergraph.query(query, variables, as ? { token: as.token } : {});
-    if (!response.errors?.length) throw new Error(`expected an error, got ${JSON.stringify(response.data)}`);
-    return response.errors[0]?.extensions?.code as string | undefined;
-  }
+  const { run, failureCode: failure } = gatewayOperations(supergraph);
   // Graph changes resolve once feed's replica holds them.
   const social = socialActions(supergraph, [db]);
   async function member(options?: AccountOptions) {

@@ -1,6 +1,7 @@
 import { isRedisReachable, type EventEnvelope, type PubSub } from '@social/kit';
 import {
   eventually as waitUntil,
+  gatewayOperations,
   socialActions,
   startSupergraph,
   type AccountOptions,
@@ -141,19 +142,7 @@ export async function startNotificationTestbed(options: HarnessOptions = {}): Pr
   const eventually = <T>(probe: () => Promise<T>, condition: (value: T) => boolean, timeoutMs = 30_000) =>
     waitUntil(probe, condition, { timeoutMs });
 
-  async function run<T>(query: string, variables: Vars = {}, as?: TestAccount): Promise<T> {
-    const response = await supergraph.query<T>(query, variables, as ? { token: as.token } : {});
-    if (response.errors?.length || !response.data) {
-      throw new Error(`operation failed: ${JSON.stringify(response.errors ?? response)}`);
-    }
-    return response.data;
-  }
-  async function failure(query: string, variables: Vars = {}, as?: TestAccount) {
-    const response = await supergraph.query(query, variables, as ? { token: as.token } : {});
-    const error = response.errors?.[0];
-    if (!error) throw new Error(`expected an error, got ${JSON.stringify(response.data)}`);
-    return error;
-  }
+  const { run, firstError: failure } = gatewayOperations(supergraph);
   const replicaKnows = (service: string, userId: string) =>
     eventually(
       () =>

@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@social/kit';
-import type { TestAccount } from '@social/testing';
+import { gatewayOperations, type TestAccount } from '@social/testing';
 import type { ProfileTestbed } from './helpers.js';
 
 /** The social graph's operations, as a client writes them, and small helpers of the graph tests. */
@@ -53,24 +53,7 @@ export interface Relation {
 export type Vars = Record<string, unknown>;
 
 export function graphClient(testbed: ProfileTestbed) {
-  /** Runs an operation as `as` (anonymous when undefined) and returns its data; errors fail the test. */
-  async function run<T = Record<string, unknown>>(
-    query: string,
-    variables: Vars,
-    as?: TestAccount,
-  ): Promise<T> {
-    const response = await testbed.supergraph.query<T>(query, variables, as ? { token: as.token } : {});
-    if (response.errors?.length || !response.data) {
-      throw new Error(`operation failed: ${JSON.stringify(response.errors ?? response)}`);
-    }
-    return response.data;
-  }
-  /** Runs an operation that must fail, and returns the error's code. */
-  async function failure(query: string, variables: Vars, as?: TestAccount): Promise<string | undefined> {
-    const response = await testbed.supergraph.query(query, variables, as ? { token: as.token } : {});
-    if (!response.errors?.length) throw new Error(`expected an error, got ${JSON.stringify(response.data)}`);
-    return response.errors[0]?.extensions?.code as string | undefined;
-  }
+  const { run, failureCode: failure } = gatewayOperations(testbed.supergraph);
   const relation = async (viewer: TestAccount | undefined, user: TestAccount) =>
     (await run<{ user: Relation }>(RELATION, { id: user.id }, viewer)).user;
   const send = async (from: TestAccount, to: TestAccount, message?: string) =>
