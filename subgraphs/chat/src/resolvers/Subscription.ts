@@ -1,4 +1,11 @@
-import { forbidden, parseInput, requireViewer, type Relation, type ReplicaUser } from '@social/kit';
+import {
+  forbidden,
+  liveSource,
+  parseInput,
+  requireViewer,
+  type Relation,
+  type ReplicaUser,
+} from '@social/kit';
 import { ObjectId } from 'mongodb';
 import { requireParticipation } from '../access.js';
 import { activeParticipant, findConversation } from '../data/conversations.js';
@@ -34,17 +41,6 @@ function endWhenRemoved(
     pump.control.run(() => pump.control.end()),
   );
   pump.onEnd(release);
-}
-
-/** `source` once its pub/sub registration is live; released when that fails. */
-async function live<T>(deps: ChatDeps, source: AsyncIterableIterator<T>): Promise<AsyncIterableIterator<T>> {
-  try {
-    await deps.pubsub.ready(source);
-    return source;
-  } catch (error) {
-    await source.return?.();
-    throw error;
-  }
 }
 
 async function conversationEvents(_root: unknown, args: { conversationId: string }, context: ChatContext) {
@@ -132,7 +128,10 @@ async function conversationEvents(_root: unknown, args: { conversationId: string
 
 async function myConversationsUpdated(_root: unknown, _args: unknown, context: ChatContext) {
   const viewer = requireViewer(context);
-  return live(context.chat, context.chat.pubsub.subscribe<ListUpdatePayload>(channels.user(viewer.id)));
+  return liveSource(
+    context.chat.pubsub,
+    context.chat.pubsub.subscribe<ListUpdatePayload>(channels.user(viewer.id)),
+  );
 }
 
 async function typing(_root: unknown, args: { conversationId: string }, context: ChatContext) {
@@ -140,8 +139,8 @@ async function typing(_root: unknown, args: { conversationId: string }, context:
   const deps = context.chat;
   const { conversationId } = args;
   await requireParticipation(context.loaders, viewer.id, conversationId);
-  const source = await live(
-    deps,
+  const source = await liveSource(
+    deps.pubsub,
     deps.pubsub.subscribe<TypingPayload>(channels.typing(conversationId), {
       filter: (indicator) => indicator.userId !== viewer.id || indicator.departed === true,
     }),
@@ -193,8 +192,8 @@ async function presenceChanged(_root: unknown, args: { userIds: unknown }, conte
   const viewer = requireViewer(context);
   const watched = new Set(parseInput(presenceUserIds, args.userIds, 'userIds'));
   const { pubsub, store } = context.chat;
-  const source = await live(
-    context.chat,
+  const source = await liveSource(
+    context.chat.pubsub,
     pubsub.subscribe<PresencePayload>(channels.presence, { filter: (event) => watched.has(event.userId) }),
   );
   return new Pump<PresencePayload, PresencePayload>(source, async (event, control) => {
