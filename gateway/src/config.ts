@@ -1,7 +1,9 @@
-import { booleanFlag, optionalString } from '@social/kit';
+import { baseConfigShape, booleanFlag, jwtConfigShape, optionalString, port } from '@social/kit';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { GatewayOptions } from './gateway.js';
 import type { OperationLimits } from './limits.js';
+import { subscriptionConfigShape } from './subscriptions/options.js';
 
 const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
 /** An optional whole number (`min` and up); an empty value means "not set". */
@@ -45,6 +47,21 @@ export const edgeConfigShape = {
 };
 
 export type EdgeConfig = z.infer<z.ZodObject<typeof edgeConfigShape>>;
+
+/** The repository's composed supergraph; the same path from `src/` and from the compiled `dist/`. */
+const defaultSupergraph = fileURLToPath(new URL('../../supergraph.graphql', import.meta.url));
+
+/** Everything the gateway process reads from its environment. */
+export const gatewayConfigSchema = z.object({
+  ...baseConfigShape,
+  ...jwtConfigShape,
+  PORT: port(4000),
+  TRUST_PROXY: optionalString(),
+  GRAPHIQL_ENABLED: booleanFlag(process.env.NODE_ENV !== 'production'),
+  SUPERGRAPH_PATH: optionalString().transform((value) => value ?? defaultSupergraph),
+  ...edgeConfigShape,
+  ...subscriptionConfigShape,
+});
 
 const LIMIT_VARIABLES: ReadonlyArray<[keyof EdgeConfig, keyof OperationLimits]> = [
   ['LIMIT_MAX_DEPTH', 'maxDepth'],

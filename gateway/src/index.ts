@@ -1,40 +1,20 @@
 import {
-  baseConfigShape,
-  booleanFlag,
   createLogger,
   installGracefulShutdown,
-  jwtConfigShape,
   loadConfigOrExit,
-  optionalString,
-  port,
   RedisSessionRevocations,
   closeRedisClient,
   createRedisClient,
   verifierFromConfig,
 } from '@social/kit';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import { createApqCache } from './apq.js';
-import { corsFromConfig, edgeConfigShape, limitsFromConfig, watchFromConfig } from './config.js';
-import { createGateway, subscriptionConfigShape, subscriptionOptionsFromConfig } from './gateway.js';
+import { corsFromConfig, gatewayConfigSchema, limitsFromConfig, watchFromConfig } from './config.js';
+import { createGateway, subscriptionOptionsFromConfig } from './gateway.js';
 import { PersistedOperations } from './persisted.js';
 import { subgraphUrlsFromEnv } from './supergraph.js';
 
-const defaultSupergraph = fileURLToPath(new URL('../../supergraph.graphql', import.meta.url));
-
-const configSchema = z.object({
-  ...baseConfigShape,
-  ...jwtConfigShape,
-  PORT: port(4000),
-  TRUST_PROXY: optionalString(),
-  GRAPHIQL_ENABLED: booleanFlag(process.env.NODE_ENV !== 'production'),
-  SUPERGRAPH_PATH: optionalString().transform((value) => value ?? defaultSupergraph),
-  ...edgeConfigShape,
-  ...subscriptionConfigShape,
-});
-
-const config = loadConfigOrExit('gateway', configSchema);
+const config = loadConfigOrExit('gateway', gatewayConfigSchema);
 let supergraphSdl: string;
 try {
   supergraphSdl = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
