@@ -59,6 +59,13 @@ export const processConfigSchema = z
   .refine((c) => c.JWT_PUBLIC_KEY !== undefined || c.JWT_JWKS_URL !== undefined, {
     message: 'one of JWT_PUBLIC_KEY or JWT_JWKS_URL must be set to verify access tokens',
     path: ['JWT_PUBLIC_KEY'],
+  })
+  // Without Redis each process would fall back to in-process pub/sub and events, and services in
+  // separate processes would silently never hear of each other's events.
+  .refine((c) => c.NODE_ENV !== 'production' || c.REDIS_URL !== undefined, {
+    message:
+      'is required in production: services in separate processes exchange events and subscription messages only through Redis',
+    path: ['REDIS_URL'],
   });
 export type ProcessConfig = z.infer<typeof processConfigSchema>;
 

@@ -226,6 +226,10 @@ export function createSubgraphServer<TContext extends BaseContext>(
 
   const apollo = new ApolloServer<TContext>({
     schema,
+    // Shutdown is the process's (installGracefulShutdown, in order with the clients): Apollo's own
+    // SIGTERM handler, on whenever NODE_ENV is not `test`, would stop the server a second time
+    // and left every standalone service hanging until the shutdown timeout.
+    stopOnTerminationSignals: false,
     introspection: !production,
     includeStacktraceInErrorResponses: !production,
     formatError: maskError({

@@ -48,3 +48,18 @@ test('a service cannot start without a way to verify access tokens', () => {
       .JWT_ALGORITHM,
   ).toBe('EdDSA');
 });
+
+test('a production service cannot start without Redis, which carries events between processes', () => {
+  const jwks = { JWT_JWKS_URL: 'http://auth:4001/.well-known/jwks.json' };
+  expect(() => loadConfig('chat', processConfigSchema, { ...jwks, NODE_ENV: 'production' })).toThrow(
+    /REDIS_URL: is required in production/,
+  );
+  expect(
+    loadConfig('chat', processConfigSchema, {
+      ...jwks,
+      NODE_ENV: 'production',
+      REDIS_URL: 'redis://redis:6379',
+    }).REDIS_URL,
+  ).toBe('redis://redis:6379');
+  expect(loadConfig('chat', processConfigSchema, jwks).REDIS_URL).toBeUndefined();
+});
