@@ -65,6 +65,7 @@ const gateway = createGateway({
   metrics: config.METRICS_ENABLED ? (config.METRICS_TOKEN ? { token: config.METRICS_TOKEN } : {}) : false,
   graphiql: config.GRAPHIQL_ENABLED,
   subscriptions: subscriptionOptionsFromConfig(config),
+  dedupeInbound: config.DEDUPE_INBOUND,
   ...(config.TRUST_PROXY ? { trustProxy: config.TRUST_PROXY } : {}),
   // Edge verification is optional here: each subgraph verifies the token anyway (DESIGN 7). With
   // Redis it also sees revoked sessions, so a logged-out token fails before any planning.

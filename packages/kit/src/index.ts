@@ -25,3 +25,4 @@ export * from './relay.js';
 export * from './social-replica.js';
 export * from './media-refs.js';
 export * from './pump.js';
+export * from './topology.js';

@@ -2,16 +2,19 @@ import { createGateway, subscriptionOptionsFromEnv, type Gateway } from '@social
 import {
   DEFAULT_JWT_AUDIENCE,
   DEFAULT_JWT_ISSUER,
+  GATEWAY_PORT,
   createSharedResources,
+  repoRoot,
+  subgraphTopology as subgraphs,
   type Logger,
   type ServiceFactory,
   type ServiceInstance,
   type SharedResources,
   type SigningKeyPair,
+  type SubgraphName,
 } from '@social/kit';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GATEWAY_PORT, repoRoot, subgraphs, type SubgraphName } from '../../../scripts/subgraphs.js';
 
 export interface StackOptions {
   readonly logger: Logger;
@@ -21,7 +24,7 @@ export interface StackOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Redis for pub/sub and events; without it every service shares one in-process implementation. */
   readonly redisUrl?: string;
-  /** `dev` listens on the fixed ports of scripts/subgraphs.ts; `random` on port 0 (tests). */
+  /** `dev` listens on the fixed ports of the kit's topology; `random` on port 0 (tests). */
   readonly ports: 'dev' | 'random';
   readonly host?: string;
   readonly production?: boolean;

@@ -7,6 +7,7 @@ import {
   type AccessTokenClaims,
   type Logger,
   type Role,
+  type SubgraphName,
 } from '@social/kit';
 import {
   createDatabaseFromTemplate,
@@ -23,7 +24,6 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SubgraphName } from '../../../scripts/subgraphs.js';
 import {
   createAccount,
   latestMail,

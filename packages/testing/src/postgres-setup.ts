@@ -5,10 +5,9 @@
  * It also builds one migrated template database per set of migrations (TEST_PG_TEMPLATE_DB), so a
  * harness gets a ready auth schema with `CREATE DATABASE ... TEMPLATE` instead of migrating.
  */
-import { silentLogger } from '@social/kit';
+import { repoRoot, silentLogger } from '@social/kit';
 import { ensureMigratedTemplate, startEmbeddedPostgres, type PostgresServer } from '@social/stack';
 import { join } from 'node:path';
-import { repoRoot } from '../../../scripts/subgraphs.js';
 
 declare global {
   var __SOCIAL_TEST_PG__: PostgresServer | undefined;

@@ -4,10 +4,10 @@ import {
   booleanFlag,
   optionalString,
   optionalUrl,
+  repoRoot,
 } from '@social/kit';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { repoRoot } from '../../../scripts/subgraphs.js';
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const count = (fallback: number) => z.coerce.number().int().positive().default(fallback);

@@ -1,6 +1,4 @@
-import { runService } from '@social/kit';
-import { subgraphs } from '../../../scripts/subgraphs.js';
+import { defaultPort, runService } from '@social/kit';
 import { createService } from './subgraph.js';
 
-const info = subgraphs.find((s) => s.name === 'chat');
-await runService('chat', info?.port ?? 0, createService);
+await runService('chat', defaultPort('chat'), createService);

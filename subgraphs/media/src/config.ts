@@ -1,7 +1,6 @@
-import { booleanFlag, optionalString, optionalUrl } from '@social/kit';
+import { booleanFlag, optionalString, optionalUrl, repoRoot } from '@social/kit';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { repoRoot } from '../../../scripts/subgraphs.js';
 
 const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonNegative = (fallback: number) => z.coerce.number().int().min(0).default(fallback);

@@ -1,7 +1,6 @@
-import { optionalString, optionalUrl } from '@social/kit';
+import { optionalString, optionalUrl, repoRoot } from '@social/kit';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { repoRoot } from '../../../scripts/subgraphs.js';
 
 const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
