@@ -127,18 +127,50 @@ function planAnd(filter: Doc, coll: Collection | undefined): Plan {
   return best?.plan ?? { kind: 'COLLSCAN' };
 }
 
-/** Picks a plan for a filter (the filter as the client sent it). */
+/** Documents a plan yields at most (index entries looked up; the whole collection for a scan). */
+function planCost(p: Plan, coll: Collection): number {
+  switch (p.kind) {
+    case 'COLLSCAN':
+      return coll.records.size;
+    case 'IDHACK':
+      return p.keys.length;
+    case 'IXSCAN':
+      return candidateCount(p.index, p.keys, p.full);
+    case 'OR':
+      return p.plans.reduce((sum, branch) => sum + planCost(branch, coll), 0);
+  }
+}
+
+/** One plan per `$or` branch (each with `shared` conditions), or undefined if one would scan. */
+function planBranches(branches: unknown[], shared: Doc | undefined, coll: Collection): Plan | undefined {
+  if (branches.length === 0) return undefined;
+  const plans: Plan[] = [];
+  for (const branch of branches) {
+    if (!isPlainObject(branch)) return undefined;
+    const p = planAnd(shared ? { $and: [shared, branch] } : branch, coll);
+    if (p.kind === 'COLLSCAN') return undefined;
+    plans.push(p);
+  }
+  return { kind: 'OR', plans };
+}
+
+/**
+ * Picks a plan for a filter (the filter as the client sent it). A top-level `$or` is answered
+ * branch by branch, each branch with the filter's other conditions (`{ active: true, $or: [{ from:
+ * x }, { to: x }] }` looks up `from` and `to`, as MongoDB's contained-$or planning does), when
+ * every branch has an index and that yields fewer candidates than the other conditions alone.
+ */
 export function plan(filter: Doc, coll: Collection | undefined): Plan {
   const q = toQueryForm(filter);
   const keys = Object.keys(q);
-  if (keys.length === 1 && keys[0] === '$or' && Array.isArray(q.$or) && coll) {
-    const branches = (q.$or as unknown[]).map((b) =>
-      isPlainObject(b) ? planAnd(b, coll) : ({ kind: 'COLLSCAN' } as Plan),
-    );
-    if (branches.length > 0 && branches.every((b) => b.kind !== 'COLLSCAN'))
-      return { kind: 'OR', plans: branches };
-  }
-  return planAnd(q, coll);
+  if (!coll || !Array.isArray(q.$or)) return planAnd(q, coll);
+  if (keys.length === 1) return planBranches(q.$or as unknown[], undefined, coll) ?? planAnd(q, coll);
+  const { $or: branches, ...shared } = q;
+  const base = planAnd(q, coll);
+  const byBranch = planBranches(branches as unknown[], shared, coll);
+  if (!byBranch) return base;
+  if (base.kind === 'COLLSCAN') return byBranch;
+  return planCost(byBranch, coll) < planCost(base, coll) ? byBranch : base;
 }
 
 export interface Scan {

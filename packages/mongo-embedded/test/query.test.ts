@@ -197,4 +197,29 @@ describe('through the driver', () => {
     expect(agg.queryPlanner.winningPlan.inputStage.stage).toBe('IXSCAN');
     expect(agg.executionStats.totalDocsExamined).toBe(8);
   });
+
+  test('a top-level $or next to other conditions is answered branch by branch from indexes', async () => {
+    const coll = h.client.db('q').collection('edges');
+    await coll.insertMany(
+      Array.from({ length: 300 }, (_, i) => ({
+        from: `u${i % 30}`,
+        to: `u${(i * 7) % 30}`,
+        kind: i % 3 === 0 ? 'block' : 'friend',
+        active: i % 10 !== 0,
+      })),
+    );
+    await coll.createIndex({ from: 1, active: 1, kind: 1 });
+    await coll.createIndex({ to: 1, active: 1, kind: 1 });
+    const filter = { active: true, $or: [{ from: 'u3' }, { to: 'u3', kind: 'block' }] };
+    const explained = await coll.find(filter).explain('executionStats');
+    expect(explained.queryPlanner.winningPlan.inputStage.stage).toBe('OR');
+    expect(explained.executionStats.totalDocsExamined).toBeLessThan(30);
+    // Same documents as a scan would find, in natural order.
+    const all = await coll.find({}).toArray();
+    const expected = all.filter(
+      (d) => d.active === true && (d.from === 'u3' || (d.to === 'u3' && d.kind === 'block')),
+    );
+    expect(await coll.find(filter).toArray()).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(0);
+  });
 });

@@ -5,10 +5,10 @@
  */
 import { Long } from 'bson';
 import { CommandError, Codes } from '../errors.js';
-import { runPipeline, textScores } from '../mingo.js';
+import { runPipeline, textScores, type MingoOptions } from '../mingo.js';
 import { copyQueryForm, fromQueryForm } from '../query-form.js';
 import { runQuery, type QueryResult } from '../query.js';
-import { isPlainObject, type Doc } from '../values.js';
+import { bsonTag, isPlainObject, valuesAtPath, type Doc } from '../values.js';
 import { arrayArg, docArg, nonNegative, type CommandContext, type Handler } from './context.js';
 
 /** Stages known not to mutate their input documents (so inputs need not be copied). */
@@ -109,6 +109,85 @@ function firstStage(ctx: CommandContext, name: string, stage: Doc): Doc[] | unde
   return undefined;
 }
 
+/** An equality `$lookup` (localField / foreignField, optionally with a `pipeline`, no `let`). */
+interface EqualityLookup {
+  readonly from: string;
+  readonly localField: string;
+  readonly foreignField: string;
+  readonly as: string;
+  readonly pipeline: Doc[] | undefined;
+}
+
+const EQUALITY_LOOKUP_FIELDS = new Set(['from', 'localField', 'foreignField', 'as', 'pipeline']);
+
+function equalityLookup(stage: Doc): EqualityLookup | undefined {
+  const spec = stage.$lookup;
+  if (!isPlainObject(spec) || Object.keys(spec).some((key) => !EQUALITY_LOOKUP_FIELDS.has(key)))
+    return undefined;
+  const { from, localField, foreignField, as, pipeline } = spec;
+  if (typeof from !== 'string' || typeof localField !== 'string') return undefined;
+  if (typeof foreignField !== 'string' || typeof as !== 'string') return undefined;
+  if (pipeline !== undefined && !(Array.isArray(pipeline) && pipeline.every(isPlainObject))) return undefined;
+  return { from, localField, foreignField, as, pipeline: pipeline as Doc[] | undefined };
+}
+
+/** Values an index answers exactly by equality (what the planner looks up by hash). */
+function simpleValue(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return !Number.isNaN(value);
+  if (value instanceof Date) return true;
+  return typeof value === 'object' && bsonTag(value) === 'ObjectId';
+}
+
+/**
+ * The values `$lookup` matches the foreign field against: the local field's value, each element
+ * of an array, null for a missing field. Undefined when one of them is not a simple scalar (then
+ * mingo's own `$lookup` decides).
+ */
+function localValues(doc: Doc, path: string): unknown[] | undefined {
+  const out: unknown[] = [];
+  for (const value of valuesAtPath(doc, path, true)) {
+    if (Array.isArray(value)) {
+      if (value.length === 0 || !value.every(simpleValue)) return undefined;
+      out.push(...(value as unknown[]));
+    } else if (value === undefined) out.push(null);
+    else if (simpleValue(value)) out.push(value);
+    else return undefined;
+  }
+  return out.length > 0 ? out : [null];
+}
+
+/**
+ * Runs `stages` over query-form `docs`: mingo for everything except equality `$lookup`s, which
+ * look the foreign documents up through the foreign collection's indexes (`{ foreignField: { $in:
+ * localValues } }`, the same matches as MongoDB's) instead of mingo's scan of a copy of the whole
+ * foreign collection per input document; their `pipeline` then runs over those matches only.
+ */
+function runStages(ctx: CommandContext, docs: Doc[], stages: Doc[], options: MingoOptions): Doc[] {
+  let current = docs;
+  let start = 0;
+  for (let i = 0; i < stages.length; i += 1) {
+    const lookup = equalityLookup(stages[i] as Doc);
+    if (!lookup) continue;
+    current = runPipeline(current, stages.slice(start, i), options);
+    const view = ctx.view(ctx.db, lookup.from);
+    current = current.map((doc) => {
+      const values = localValues(doc, lookup.localField);
+      if (!values) return runPipeline([doc], [stages[i] as Doc], options)[0] as Doc;
+      const found = runQuery(
+        view,
+        { [lookup.foreignField]: { $in: values } },
+        { variables: options.variables },
+      );
+      const matches = found.recs.map((rec) => copyQueryForm(rec.q));
+      doc[lookup.as] = lookup.pipeline ? runStages(ctx, matches, lookup.pipeline, options) : matches;
+      return doc;
+    });
+    start = i + 1;
+  }
+  return runPipeline(current, stages.slice(start), options);
+}
+
 /** Runs a pipeline against a collection (or, with `aggregate: 1`, against no input). */
 export function executePipeline(ctx: CommandContext, name: string | undefined, pipeline: Doc[]): PipelineRun {
   const variables = ctx.variables;
@@ -125,7 +204,7 @@ export function executePipeline(ctx: CommandContext, name: string | undefined, p
     const seeded = head && name !== undefined ? firstStage(ctx, name, head) : undefined;
     const input = seeded ?? [];
     const rest = seeded ? pipeline.slice(1) : pipeline;
-    const out = runPipeline(input, rest, { variables, collectionResolver });
+    const out = runStages(ctx, input, rest, { variables, collectionResolver });
     return { docs: out.map((d) => fromQueryForm(d)), query: undefined, filter: {}, rest };
   }
   const filters: Doc[] = [];
@@ -148,7 +227,7 @@ export function executePipeline(ctx: CommandContext, name: string | undefined, p
     return doc;
   });
   if (rest.length === 0) return { docs: query.recs.map((r) => r.doc), query, filter, rest };
-  const out = runPipeline(input, rest, { variables, collectionResolver });
+  const out = runStages(ctx, input, rest, { variables, collectionResolver });
   return { docs: out.map((d) => fromQueryForm(d)), query, filter, rest };
 }
 

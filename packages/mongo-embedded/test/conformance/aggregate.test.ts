@@ -160,6 +160,62 @@ test('$lookup with localField/foreignField', async () => {
   ]);
 });
 
+test('$lookup matches array elements and a missing local field like MongoDB', async () => {
+  const lists = db.collection<Doc>('lookup_lists');
+  const items = db.collection<Doc>('lookup_items');
+  await items.createIndex({ code: 1 });
+  await items.insertMany([
+    { _id: 1, code: 'p' },
+    { _id: 2, code: 'q' },
+    { _id: 3, code: ['q', 'r'] },
+    { _id: 4 },
+    { _id: 5, code: null },
+  ]);
+  await lists.insertMany([{ _id: 'both', codes: ['p', 'q'] }, { _id: 'one', codes: 'r' }, { _id: 'none' }]);
+  const docs = await lists
+    .aggregate([
+      { $sort: { _id: 1 } },
+      { $lookup: { from: 'lookup_items', localField: 'codes', foreignField: 'code', as: 'found' } },
+      { $project: { ids: '$found._id' } },
+    ])
+    .toArray();
+  expect(docs).toEqual([
+    { _id: 'both', ids: [1, 2, 3] },
+    { _id: 'none', ids: [4, 5] },
+    { _id: 'one', ids: [3] },
+  ]);
+});
+
+test('$lookup with localField/foreignField and a pipeline, nested', async () => {
+  const docs = await customers
+    .aggregate([
+      { $match: { _id: { $in: ['a', 'b', 'd'] } } },
+      { $sort: { _id: 1 } },
+      {
+        $lookup: {
+          from: 'orders',
+          localField: '_id',
+          foreignField: 'cust',
+          pipeline: [
+            { $match: { amount: { $gte: 15 } } },
+            { $sort: { amount: -1 } },
+            { $limit: 1 },
+            { $lookup: { from: 'customers', localField: 'cust', foreignField: '_id', as: 'by' } },
+            { $project: { _id: 1, by: '$by.name' } },
+          ],
+          as: 'top',
+        },
+      },
+      { $project: { top: 1 } },
+    ])
+    .toArray();
+  expect(docs).toEqual([
+    { _id: 'a', top: [{ _id: 7, by: ['Ann'] }] },
+    { _id: 'b', top: [{ _id: 2, by: ['Bob'] }] },
+    { _id: 'd', top: [] },
+  ]);
+});
+
 test('$lookup with let and a pipeline', async () => {
   const docs = await customers
     .aggregate([
