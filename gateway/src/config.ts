@@ -1,4 +1,11 @@
-import { baseConfigShape, booleanFlag, jwtConfigShape, optionalString, port } from '@social/kit';
+import {
+  GATEWAY_PORT,
+  baseConfigShape,
+  booleanFlag,
+  jwtConfigShape,
+  optionalString,
+  port,
+} from '@social/kit';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { GatewayOptions } from './gateway.js';
@@ -44,6 +51,8 @@ export const edgeConfigShape = {
   CORS_CREDENTIALS: booleanFlag(true),
   METRICS_ENABLED: booleanFlag(true),
   METRICS_TOKEN: optionalString(),
+  /** Inbound deduplication of concurrent identical queries of one caller (gateway/README.md). */
+  DEDUPE_INBOUND: booleanFlag(true),
 };
 
 export type EdgeConfig = z.infer<z.ZodObject<typeof edgeConfigShape>>;
@@ -55,7 +64,7 @@ const defaultSupergraph = fileURLToPath(new URL('../../supergraph.graphql', impo
 export const gatewayConfigSchema = z.object({
   ...baseConfigShape,
   ...jwtConfigShape,
-  PORT: port(4000),
+  PORT: port(GATEWAY_PORT),
   TRUST_PROXY: optionalString(),
   GRAPHIQL_ENABLED: booleanFlag(process.env.NODE_ENV !== 'production'),
   SUPERGRAPH_PATH: optionalString().transform((value) => value ?? defaultSupergraph),

@@ -35,6 +35,7 @@ import {
 import { GatewayMetrics } from './metrics.js';
 import { gatewayFormatError, observabilityPlugin } from './observability.js';
 import { allowlistMiddleware, type PersistedOperations } from './persisted.js';
+import { FederatedExecutor } from './execution/index.js';
 import { supergraphSubgraphs } from './supergraph.js';
 import { mountGraphiql } from './graphiql/index.js';
 import {
@@ -113,6 +114,17 @@ export interface GatewayOptions {
   readonly graphiql?: boolean;
   /** Federated subscriptions over graphql-ws: caps, message size, upstream pool (options.ts). */
   readonly subscriptions?: SubscriptionOptions;
+  /**
+   * Inbound deduplication (default on): concurrent identical queries of the same caller (same
+   * document, operation name, variables, `Authorization`, client IP and user agent) share one
+   * execution. Mutations never do. README "Query execution" argues the default.
+   */
+  readonly dedupeInbound?: boolean;
+  /**
+   * Run query plans with `@apollo/gateway`'s own executor instead of ours (src/execution/): a
+   * comparison point for benchmarks and a way back; no inbound deduplication then.
+   */
+  readonly apolloExecutor?: boolean;
 }
 
 export interface Gateway {
@@ -236,8 +248,23 @@ export function createGateway(options: GatewayOptions): Gateway {
       }),
   });
 
+  // Query execution: ApolloGateway keeps the supergraph, our executor runs the plans (execution/).
+  const execution = options.apolloExecutor
+    ? undefined
+    : new FederatedExecutor({
+        gateway,
+        dispatcher: agent,
+        metrics,
+        subgraphUrl: (name, recordedUrl) => subgraphUrls[name] ?? recordedUrl,
+        dedupe: options.dedupeInbound ?? true,
+      });
+  // end query execution
+
   const app = express();
   app.disable('x-powered-by');
+  // No ETag over GraphQL responses: hashing every (often large) body costs more than a POST, which
+  // nothing caches, could gain from it.
+  app.set('etag', false);
   // Behind a load balancer, set TRUST_PROXY so req.ip is the client's address, not the balancer's.
   app.set('trust proxy', options.trustProxy ?? false);
   // Edge: metrics and one access-log line for every request, CORS before any route answers.
@@ -274,7 +301,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   // end federated subscriptions
   const apq = options.persistedQueries ?? {};
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: execution?.apolloGateway ?? gateway,
+    // The process's graceful shutdown stops the gateway; Apollo's own SIGTERM handler (on unless
+    // NODE_ENV is `test`) would race it and hang the shutdown.
+    stopOnTerminationSignals: false,
     introspection: !production,
     // Production strips "Did you mean …?" from validation errors: no schema discovery by typo.
     hideSchemaDetailsFromClientErrors: production,

@@ -1,0 +1,1 @@
+export { FederatedExecutor, type ExecutionOptions } from './executor.js';
