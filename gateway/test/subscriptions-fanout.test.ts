@@ -76,8 +76,14 @@ test(`${MEMBERS * CONNECTIONS_PER_MEMBER} subscribers each receive every message
         subscriptions.push(socket.subscribe<MessageEvent>(MESSAGES_WITH_SENDERS, { id: group.id }));
       }
     }
-    await bed.listening(conversationChannel(group.id), subscriptions.length);
-    expect(bed.supergraph.stack.gateway.subscriptions.stats().operations).toBe(subscriptions.length);
+    // One upstream subscription per member: a member's connections share its token (groups.ts).
+    await bed.listening(conversationChannel(group.id), MEMBERS);
+    const stats = () => bed.supergraph.stack.gateway.subscriptions.stats();
+    await bed.eventually(
+      async () => stats().operations,
+      (operations) => operations === subscriptions.length,
+    );
+    expect(stats().upstream.chat?.operations).toBe(MEMBERS);
 
     const sent: string[] = [];
     for (let i = 0; i < MESSAGES; i += 1) {

@@ -24,6 +24,7 @@ import {
   type OperationValidator,
   type PreparedOperation,
 } from './planner.js';
+import { SubscriptionGroups, type GroupSource } from './groups.js';
 import { EventStream } from './stream.js';
 import { UpstreamPools, type UpstreamFailure } from './upstream.js';
 
@@ -151,6 +152,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     keepAliveMs: settings.keepAliveMs,
     logger,
   });
+  const groups = new SubscriptionGroups();
 
   // Errors raised here on purpose (caps, an upstream gone) keep their message in production.
   const deliberate = new WeakSet<GraphQLError>();
@@ -256,12 +258,49 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     };
   };
 
+  // A stable id per prepared operation: identical subscriptions share an upstream (groups.ts).
+  const operationIds = new WeakMap<PreparedOperation, number>();
+  let nextOperationId = 0;
+  const groupKey = (prepared: PreparedOperation, request: OperationRequest) => {
+    let id = operationIds.get(prepared);
+    if (id === undefined) {
+      id = nextOperationId += 1;
+      operationIds.set(prepared, id);
+    }
+    const { authorization, clientIp } = request.context;
+    return JSON.stringify([id, request.variables, authorization ?? '', clientIp ?? '']);
+  };
+
   const startSubscription = (state: OperationState): EventStream | ExecutionResult => {
     const { prepared, request, connection } = state;
     const snapshot = prepared.schema;
     const target = snapshot.primaryRequest(prepared, request.variables);
-    if (!target.url) return { errors: [new GraphQLError(`No URL for subgraph "${target.subgraph}"`)] };
+    const url = target.url;
+    if (!url) return { errors: [new GraphQLError(`No URL for subgraph "${target.subgraph}"`)] };
     const stream = new EventStream({
+      maxQueued: settings.maxQueuedEvents,
+      onOverflow: () => dropSlowConsumer(connection, 'too many undelivered events'),
+    });
+    // The first member's request runs the group's events: the others have the same identity.
+    const source = (): GroupSource => ({
+      start: (sink) => {
+        const { context } = request;
+        return pools.get(target.subgraph, url).subscribe(
+          {
+            query: target.query,
+            ...(target.operationName ? { operationName: target.operationName } : {}),
+            variables: target.variables,
+            // Per-operation identity on a shared connection; '' is explicitly anonymous.
+            extensions: {
+              authorization: context.authorization ?? '',
+              requestId: context.requestId,
+              ...(context.clientIp ? { clientIp: context.clientIp } : {}),
+              ...(context.userAgent ? { userAgent: context.userAgent } : {}),
+            },
+          },
+          sink,
+        );
+      },
       resolve: (event) =>
         snapshot.resolveEvent(prepared, event, request).catch((error: unknown) => ({
           errors: [
@@ -271,28 +310,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           ],
         })),
       failure: (failure) => subgraphGone(target.subgraph, failure),
-      maxQueued: settings.maxQueuedEvents,
-      onOverflow: () => dropSlowConsumer(connection, 'too many undelivered events'),
     });
-    const { context } = request;
-    const pool = pools.get(target.subgraph, target.url);
-    stream.attach(
-      pool.subscribe(
-        {
-          query: target.query,
-          ...(target.operationName ? { operationName: target.operationName } : {}),
-          variables: target.variables,
-          // Per-operation identity on a shared connection; '' is explicitly anonymous.
-          extensions: {
-            authorization: context.authorization ?? '',
-            requestId: context.requestId,
-            ...(context.clientIp ? { clientIp: context.clientIp } : {}),
-            ...(context.userAgent ? { userAgent: context.userAgent } : {}),
-          },
-        },
-        stream.sink,
-      ),
-    );
+    groups.join(groupKey(prepared, request), stream, source);
     return stream;
   };
 

@@ -1,64 +1,54 @@
 import type { ExecutionResult } from 'graphql';
-import type { UpstreamEvent, UpstreamFailure, UpstreamSink } from './upstream.js';
 
 export interface EventStreamOptions {
-  /** Turns one upstream event into the client's result (runs the rest of the plan). */
-  readonly resolve: (event: UpstreamEvent) => Promise<ExecutionResult>;
-  /** The last result before the stream ends because the upstream failed. */
-  readonly failure: (failure: UpstreamFailure) => ExecutionResult;
-  /** Events waiting to be resolved and taken by the client before `onOverflow`. */
+  /** Results waiting to be taken by the client before `onOverflow`. */
   readonly maxQueued: number;
-  /** Called once when the client falls more than `maxQueued` events behind. */
+  /** Called once when the client falls more than `maxQueued` results behind. */
   readonly onOverflow: () => void;
 }
 
 /**
- * The client's side of one federated subscription: upstream events are queued (bounded) and each
- * is resolved when the client's socket takes the previous one, so results stay in order and a slow
- * client cannot make the gateway buffer without bound. Ending it (client unsubscribed or left)
- * ends the upstream operation.
+ * The client's side of one federated subscription: the results of its upstream's events, queued
+ * (bounded) in the order the events came, each handed over when the client's socket took the
+ * previous one. Results are promises: an event is resolved once for every client sharing its
+ * upstream (groups.ts), while each client is served at its own pace.
+ * Ending it (client unsubscribed or left) calls the function given to `onEnd`.
  */
 export class EventStream implements AsyncIterableIterator<ExecutionResult> {
-  private readonly queued: UpstreamEvent[] = [];
+  private readonly queued: Array<Promise<ExecutionResult>> = [];
   private ending: ExecutionResult | undefined;
   private ended = false;
   private wake: (() => void) | undefined;
-  private stopUpstream: (() => void) | undefined;
+  private leave: (() => void) | undefined;
   private overflowed = false;
 
   constructor(private readonly options: EventStreamOptions) {}
 
-  /** Attaches the upstream operation this stream ends when the client leaves. */
-  attach(stopUpstream: () => void): void {
-    if (this.ended) stopUpstream();
-    else this.stopUpstream = stopUpstream;
+  /** What to do when the client leaves before the upstream ended (leave its group). */
+  onEnd(leave: () => void): void {
+    if (this.ended) leave();
+    else this.leave = leave;
   }
 
-  /** Where the upstream operation delivers. */
-  readonly sink: UpstreamSink = {
-    next: (event) => {
-      if (this.ended) return;
-      this.queued.push(event);
-      if (this.queued.length > this.options.maxQueued && !this.overflowed) {
-        this.overflowed = true;
-        this.options.onOverflow();
-      }
-      this.signal();
-    },
-    error: (failure) => {
-      if (this.ended) return;
-      this.ending = this.options.failure(failure);
-      this.ended = true;
-      this.stopUpstream = undefined;
-      this.signal();
-    },
-    complete: () => {
-      if (this.ended) return;
-      this.ended = true;
-      this.stopUpstream = undefined;
-      this.signal();
-    },
-  };
+  /** The result of the upstream's next event. */
+  push(result: Promise<ExecutionResult>): void {
+    if (this.ended) return;
+    this.queued.push(result);
+    if (this.queued.length > this.options.maxQueued && !this.overflowed) {
+      this.overflowed = true;
+      this.options.onOverflow();
+    }
+    this.signal();
+  }
+
+  /** The upstream ended: after the queued results, `last` (if any), then the end of the stream. */
+  finish(last?: ExecutionResult): void {
+    if (this.ended) return;
+    this.ending = last;
+    this.ended = true;
+    this.leave = undefined;
+    this.signal();
+  }
 
   private signal(): void {
     const wake = this.wake;
@@ -68,8 +58,8 @@ export class EventStream implements AsyncIterableIterator<ExecutionResult> {
 
   async next(): Promise<IteratorResult<ExecutionResult>> {
     for (;;) {
-      const event = this.queued.shift();
-      if (event) return { done: false, value: await this.options.resolve(event) };
+      const result = this.queued.shift();
+      if (result) return { done: false, value: await result };
       if (this.ending) {
         const value = this.ending;
         this.ending = undefined;
@@ -84,9 +74,9 @@ export class EventStream implements AsyncIterableIterator<ExecutionResult> {
     this.ended = true;
     this.ending = undefined;
     this.queued.length = 0;
-    const stop = this.stopUpstream;
-    this.stopUpstream = undefined;
-    stop?.();
+    const leave = this.leave;
+    this.leave = undefined;
+    leave?.();
     this.signal();
     return { done: true, value: undefined };
   }
