@@ -2,10 +2,14 @@
  * Runs every benchmark in bench/, in turn: `npm run bench -- [--full] [--write]`.
  * `--full` measures longer; `--write` updates each benchmark's section of docs/BENCHMARKS.md.
  */
+import { runAuthLoginBench } from './auth-login.js';
 import { runChatFanoutBench } from './chat-fanout.js';
+import { runFederationBench } from './federation.js';
 import { runGatewaySubscriptionsBench } from './gateway-subscriptions.js';
+import { runGatewayExecutionBench } from './gateway-execution.js';
 import { runMongoEmbeddedBench } from './mongo-embedded.js';
 import type { BenchOptions } from './report.js';
+import { runSocialFeedBench } from './social-feed.js';
 
 const args = process.argv.slice(2);
 const full = args.includes('--full');
@@ -21,6 +25,10 @@ const benchmarks: [string, (o: BenchOptions) => Promise<unknown>][] = [
   ['mongo-embedded', runMongoEmbeddedBench],
   ['chat-fanout', runChatFanoutBench],
   ['gateway-subscriptions', runGatewaySubscriptionsBench],
+  ['gateway-execution', runGatewayExecutionBench],
+  ['auth-login', runAuthLoginBench],
+  ['federation-gateways', runFederationBench],
+  ['social-feed', runSocialFeedBench],
 ];
 
 for (const [name, run] of benchmarks) {
