@@ -58,6 +58,7 @@ import {
   type StoredReaction,
 } from '../subgraphs/feed/src/data/collections.js';
 import { trendScore } from '../subgraphs/feed/src/data/hashtags.js';
+import { newCommentDocument, newPostDocument } from '../subgraphs/feed/src/data/posts.js';
 import { extractHashtags, extractMentions } from '../subgraphs/feed/src/text.js';
 import { mediaFilesCollection, type MediaFileDocument } from '../subgraphs/media/src/data/collections.js';
 import { notificationCollections } from '../subgraphs/notification/src/data/collections.js';
@@ -588,35 +589,25 @@ function generate(options: SeedOptions, origin: string, now: Date): Model {
       }
     }
     const post: PostDocument = {
+      ...newPostDocument(
+        {
+          userId: author.id,
+          content,
+          mediaIds,
+          postType: mediaIds.length > 0 ? 'Photo' : 'Text',
+          visibility,
+          audienceUserIds: [],
+          location: null,
+          hashtags: extractHashtags(content),
+          mentions,
+          linkPreview: null,
+          poll: null,
+          originalPostId: null,
+          shareCaption: null,
+        },
+        createdAt,
+      ),
       _id: id,
-      userId: author.id,
-      content,
-      mediaIds,
-      postType: mediaIds.length > 0 ? 'Photo' : 'Text',
-      visibility,
-      audienceUserIds: [],
-      location: null,
-      hashtags: extractHashtags(content),
-      mentions,
-      linkPreview: null,
-      poll: null,
-      likesCount: 0,
-      commentsCount: 0,
-      sharesCount: 0,
-      viewsCount: 0,
-      reactionCounts: {},
-      engagementScore: 0,
-      isPinned: false,
-      isArchived: false,
-      isDeleted: false,
-      deletedAt: null,
-      isEdited: false,
-      editedAt: null,
-      authorHidden: false,
-      createdAt,
-      updatedAt: createdAt,
-      originalPostId: null,
-      shareCaption: null,
     };
     // Popular authors' posts draw more engagement.
     const boost = Math.min(4, 0.5 + friends.length / Math.max(1, options.friends));
@@ -639,22 +630,17 @@ function generate(options: SeedOptions, origin: string, now: Date): Model {
       const parent = topLevel.length > 0 && rng.chance(0.2) ? rng.pick(topLevel) : null;
       const at = recent(parent ? parent.createdAt : createdAt, 3 * DAY_MS);
       const comment: CommentDocument = {
+        ...newCommentDocument(
+          {
+            postId: id,
+            userId: users[who]!.id,
+            content: rng.pick(REPLIES),
+            mentions: [],
+            parentCommentId: parent ? parent._id : null,
+          },
+          at,
+        ),
         _id: rng.objectId(at),
-        postId: id,
-        userId: users[who]!.id,
-        content: rng.pick(REPLIES),
-        mentions: [],
-        parentCommentId: parent ? parent._id : null,
-        likesCount: 0,
-        reactionCounts: {},
-        repliesCount: 0,
-        isEdited: false,
-        editedAt: null,
-        isDeleted: false,
-        deletedAt: null,
-        authorHidden: false,
-        createdAt: at,
-        updatedAt: at,
       };
       if (parent) {
         parent.repliesCount += 1;

@@ -1,5 +1,5 @@
 import { ObjectId } from 'mongodb';
-import type { PostDocument } from './collections.js';
+import type { CommentDocument, PostDocument } from './collections.js';
 
 /** What a new post or share is made of; its counters and states start at zero, false or null. */
 export type NewPost = Pick<
@@ -36,6 +36,30 @@ export function newPostDocument(fields: NewPost, now: Date): PostDocument {
     deletedAt: null,
     isEdited: false,
     editedAt: null,
+    authorHidden: false,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** What a new comment or reply is made of; its counters and states start at zero, false or null. */
+export type NewComment = Pick<
+  CommentDocument,
+  'postId' | 'userId' | 'content' | 'mentions' | 'parentCommentId'
+>;
+
+/** The document of a new comment or reply (addComment), created `now`. */
+export function newCommentDocument(fields: NewComment, now: Date): CommentDocument {
+  return {
+    _id: new ObjectId(),
+    ...fields,
+    likesCount: 0,
+    reactionCounts: {},
+    repliesCount: 0,
+    isEdited: false,
+    editedAt: null,
+    isDeleted: false,
+    deletedAt: null,
     authorHidden: false,
     createdAt: now,
     updatedAt: now,

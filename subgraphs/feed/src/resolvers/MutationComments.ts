@@ -1,7 +1,7 @@
 import { badUserInput, forbidden, notFound, parseInput, requireViewer, type Viewer } from '@social/kit';
-import { ObjectId } from 'mongodb';
 import type { CommentDocument, PostDocument } from '../data/collections.js';
 import { mayBeTold, mentionRecipients, resolveMentions } from '../data/mentions.js';
+import { newCommentDocument } from '../data/posts.js';
 import { preview } from '../events.js';
 import { visibleComment } from '../loaders.js';
 import type { FeedContext } from '../subgraph.js';
@@ -50,24 +50,16 @@ async function addComment(
   const mentions = await resolveMentions(store, viewer.id, extractMentions(input.content));
   const told = await mayBeTold(store, post, mentionIds(mentions));
   const now = new Date();
-  const comment: CommentDocument = {
-    _id: new ObjectId(),
-    postId: post._id,
-    userId: viewer.id,
-    content: input.content,
-    mentions,
-    parentCommentId: parent?._id ?? null,
-    likesCount: 0,
-    reactionCounts: {},
-    repliesCount: 0,
-    isEdited: false,
-    editedAt: null,
-    isDeleted: false,
-    deletedAt: null,
-    authorHidden: false,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const comment = newCommentDocument(
+    {
+      postId: post._id,
+      userId: viewer.id,
+      content: input.content,
+      mentions,
+      parentCommentId: parent?._id ?? null,
+    },
+    now,
+  );
   await store.transaction(async (session) => {
     await assertMayPublish(context, session, viewer.id);
     const counted = await store.posts.findOneAndUpdate(
