@@ -18,7 +18,6 @@
 import autocannon from 'autocannon';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +26,7 @@ import { checkFederationBody, expectedFederationBodyBytes } from './federation/c
 import { federationQuery, writeFederationSupergraph } from './federation/compose.js';
 import type { SubgraphUrls } from './federation/subgraphs.js';
 import { percentile, publishSection, runIfScript, type BenchOptions } from './report.js';
+import { freePort } from '@social/stack';
 
 const SECTION = 'federation-gateways';
 const CONNECTIONS = 50;
@@ -181,17 +181,6 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function post(url: string, query: string): Promise<{ status: number; text: string }> {

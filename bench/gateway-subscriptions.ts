@@ -21,7 +21,6 @@ import type { TestAccount } from '@social/testing';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
@@ -31,6 +30,7 @@ import { startChatTestbed, type ChatTestbed } from '../subgraphs/chat/test/helpe
 import { chatClient } from '../subgraphs/chat/test/operations.js';
 import { writeBarChartPng } from './chart.js';
 import { percentile, publishSection, runIfScript, type BenchOptions } from './report.js';
+import { freePort } from '@social/stack';
 
 const SECTION = 'gateway-subscriptions';
 const CHART_PATH = join(repoRoot, 'docs', 'bench-gateway-subscriptions.png');
@@ -111,17 +111,6 @@ function memoryTable(memory: readonly Memory[]): string {
     );
   }
   return lines.join('\n');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 const hasTaskset = () => spawnSync('taskset', ['--version']).status === 0;
