@@ -75,8 +75,9 @@ export async function runGatewayExecutionBench(options: BenchOptions): Promise<M
     "edge (body parsing, limits, access log, metrics) the rest. With deduplication each request's",
     'own cost is the edge and the serialisation of the shared result.',
     '',
-    'Results of this run (`taskset -c 0` on the command below; the latencies are long because the',
-    'machine was shared: compare the CPU columns):',
+    'Results of this run (`taskset -c 0` on the command below). This load loop leaves more of core 0',
+    'free than autocannon does in § federation-gateways, so compare gateways within one section,',
+    'not across the two:',
   ]);
   return results;
 }
