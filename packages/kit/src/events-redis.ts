@@ -224,8 +224,10 @@ interface RedisSubscriptionInit {
 }
 
 /**
- * One consumer's loop. After (re)starting it first works through the entries its consumer name
- * still holds (XREADGROUP from ID 0), then reads new ones ('>'), and every claim interval sweeps
+ * One consumer's loop. After (re)starting, and again whenever its connection comes back after a
+ * drop (a Redis restart: an XREADGROUP reply can be lost with the connection, leaving its entries
+ * delivered to this consumer but never handled), it first works through the entries its consumer
+ * name still holds (XREADGROUP from ID 0), then reads new ones ('>'), and every claim interval sweeps
  * the group with XAUTOCLAIM for entries idle longer than retryIdleMs: its own failed ones (the
  * retry) and those of consumers that died holding them (the takeover). Everything runs in one
  * sequential loop, so a subscription never runs two handlers at once.
@@ -238,8 +240,12 @@ class RedisSubscription implements EventSubscription {
   private readonly claimIntervalMs: number;
   private readonly loop: Promise<void>;
   private stopping = false;
+  /** Ends the read in flight, if any, with no entries: stop() abandons it (see read()). */
+  private abandonRead: (() => void) | undefined;
   private wakeUp: (() => void) | undefined;
   private claimCursor = '0-0';
+  /** Set when the reading connection is back after a drop: re-read this consumer's pending entries. */
+  private reconnected = false;
 
   constructor(init: RedisSubscriptionInit) {
     this.init = init;
@@ -250,12 +256,22 @@ class RedisSubscription implements EventSubscription {
       Math.max(Math.floor(init.settings.retryIdleMs / 2), 10),
       MAX_CLAIM_INTERVAL_MS,
     );
+    let connectedBefore = false;
+    init.connection.on('ready', () => {
+      if (connectedBefore) {
+        this.reconnected = true;
+        // Cuts the error backoff short: Redis is back.
+        this.wakeUp?.();
+      }
+      connectedBefore = true;
+    });
     this.loop = this.run().finally(() => init.onStopped(this));
   }
 
   async stop(): Promise<void> {
     if (!this.stopping) {
       this.stopping = true;
+      this.abandonRead?.();
       this.wakeUp?.();
       // Ends a blocking XREADGROUP now instead of after blockMs. Entries the server delivered to it
       // in that instant stay pending for this consumer and are retried like any unacked entry.
@@ -270,6 +286,10 @@ class RedisSubscription implements EventSubscription {
     let nextClaimAt = Date.now() + this.claimIntervalMs;
     let failures = 0;
     while (!this.stopping) {
+      if (this.reconnected) {
+        this.reconnected = false;
+        historyCursor = '0';
+      }
       try {
         if (Date.now() >= nextClaimAt) {
           const more = await this.claimIdle();
@@ -305,7 +325,18 @@ class RedisSubscription implements EventSubscription {
     const args: (string | number)[] = ['GROUP', this.group, this.consumer, 'COUNT', settings.batchSize];
     if (blockMs !== undefined) args.push('BLOCK', blockMs);
     args.push('STREAMS', key, id);
-    const reply = await connection.call('XREADGROUP', ...args);
+    // Abandoned by stop(): ioredis never settles a command that was in flight when the connection
+    // dropped, or queued since, if it is disconnected while waiting to reconnect (redis/ioredis
+    // PRs 2169 and 2197); awaiting it alone would hang shutdown after a Redis outage. A promise
+    // per read, not a race with one long-lived "stopped" promise, which would keep a reaction for
+    // every read the consumer ever made.
+    if (this.stopping) return [];
+    const reply = await new Promise<unknown>((resolve, reject) => {
+      this.abandonRead = () => resolve(null);
+      connection.call('XREADGROUP', ...args).then(resolve, reject);
+    }).finally(() => {
+      this.abandonRead = undefined;
+    });
     // [[key, entries]] or null when the block timed out.
     if (!Array.isArray(reply) || !Array.isArray(reply[0])) return [];
     return toEntries((reply[0] as unknown[])[1]);
