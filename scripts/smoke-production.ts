@@ -24,11 +24,12 @@ import {
   type GraphQLResponse,
   type RequestOptions,
 } from '@social/testing';
+import { uriOfChild } from '@social/mongo-embedded';
+import { freePorts } from '@social/stack';
 import { Redis } from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -49,24 +50,6 @@ function step(message: string): void {
 class SmokeFailure extends Error {}
 function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new SmokeFailure(message);
-}
-
-/** Free TCP ports on 127.0.0.1, all distinct (held open until every one was picked). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
 
 /** Waits for a child to exit (resolves with its code and signal), or undefined after `timeoutMs`. */
@@ -225,15 +208,7 @@ async function main(): Promise<void> {
         if (!(await exited(mongo, 10_000))) mongo.kill('SIGKILL');
       },
     ]);
-    const mongoUrl = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      mongo.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const line = output.split('\n').find((l) => l.startsWith('mongodb://'));
-        if (line) resolve(line.trim());
-      });
-      mongo.once('exit', (code) => reject(new Error(`mongo-embedded exited with ${code} before listening`)));
-    });
+    const mongoUrl = await uriOfChild(mongo);
     step(`embedded MongoDB at ${mongoUrl}`);
 
     const admin = new pg.Client({ connectionString: POSTGRES_SERVER });

@@ -35,7 +35,10 @@ export interface MongoEmbedded {
   readonly uri: string;
   readonly port: number;
   readonly host: string;
-  /** Closes connections and timers and flushes persisted data. */
+  /**
+   * Closes connections and timers and flushes persisted data. With `dataDir`, every write is on disk
+   * (fsynced) before it is acknowledged, so even a crash loses no acknowledged write.
+   */
   stop(): Promise<void>;
 }
 
@@ -55,7 +58,7 @@ export async function startMongoEmbedded(options: MongoEmbeddedOptions = {}): Pr
   const persistence = options.dataDir ? new Persistence(options.dataDir, logger) : undefined;
   persistence?.open(engine);
 
-  const wire = new WireServer(logger);
+  const wire = new WireServer(logger, persistence);
   let bound: { address: string; port: number };
   try {
     bound = await wire.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
@@ -113,6 +116,7 @@ export async function startMongoEmbedded(options: MongoEmbeddedOptions = {}): Pr
         await wire.close();
         cursors.clear();
         sessions.killAll();
+        await persistence?.settle();
         persistence?.close();
         logger.info({ uri }, 'mongo-embedded stopped');
       })();
@@ -123,3 +127,4 @@ export async function startMongoEmbedded(options: MongoEmbeddedOptions = {}): Pr
 
 /** Alias of {@link startMongoEmbedded}. */
 export const start = startMongoEmbedded;
+export { uriOfChild } from './child.js';

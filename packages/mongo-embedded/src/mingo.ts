@@ -13,11 +13,12 @@ import * as queryOperators from 'mingo/operators/query';
 import * as windowOperators from 'mingo/operators/window';
 import { Query } from 'mingo/query';
 import type { AnyObject, Options } from 'mingo/types';
+import { resolve } from 'mingo/util';
 import { CommandError, fromMingoError } from './errors.js';
 import { validateSchema } from './json-schema.js';
 import { storedTypeOf, toQueryForm } from './query-form.js';
 import { parseSort, sortBy } from './sort.js';
-import { isNumericType, isPlainObject, splitPath, type Doc } from './values.js';
+import { bsonTag, isNumericType, isPlainObject, splitPath, type Doc } from './values.js';
 
 /** Text scores of documents flowing through a pipeline, for `{ $meta: "textScore" }`. */
 export const textScores = new WeakMap<object, number>();
@@ -87,6 +88,69 @@ function $type(selector: string, value: unknown): (obj: AnyObject) => boolean {
     return visit(current[part], i + 1, current, part);
   };
   return (obj) => visit(obj, 0, undefined, '');
+}
+
+type QueryOperator = (selector: string, value: unknown, options: Options) => (obj: AnyObject) => boolean;
+
+/**
+ * A `$in` list as hash sets, when every value is a primitive other than null or an ObjectId:
+ * mingo's own `$in` builds two hash maps of the document's values and the whole list for every
+ * document it tests, which dominated a page of the home feed (`userId: { $in: authors }`).
+ */
+interface InSet {
+  readonly primitives: Set<unknown>;
+  /** ObjectIds by hex string, with their classes (mingo's equality compares constructors). */
+  readonly objectIds: Map<string, unknown[]>;
+}
+
+function inSet(list: unknown): InSet | undefined {
+  if (!Array.isArray(list)) return undefined;
+  const primitives = new Set<unknown>();
+  const objectIds = new Map<string, unknown[]>();
+  for (const value of list) {
+    if (value === null || value === undefined) return undefined;
+    if (typeof value === 'object') {
+      if (bsonTag(value) !== 'ObjectId') return undefined;
+      const hex = String(value);
+      const classes = objectIds.get(hex) ?? [];
+      classes.push((value as object).constructor);
+      objectIds.set(hex, classes);
+    } else if (typeof value === 'function' || typeof value === 'symbol') return undefined;
+    else primitives.add(value);
+  }
+  return { primitives, objectIds };
+}
+
+function inSetHas(set: InSet, value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return set.primitives.has(value);
+  if (set.objectIds.size === 0 || bsonTag(value) !== 'ObjectId') return false;
+  return set.objectIds.get(String(value))?.includes(value.constructor) ?? false;
+}
+
+/**
+ * mingo's `$in` (`$nin` negated) with the list hashed once: the same answers, since mingo
+ * compares primitives by SameValueZero, ObjectIds by class and hex string, and a null or missing
+ * field only matches a list holding null. Other lists (null, regexes, documents) keep mingo's.
+ */
+function fastIn(negate: boolean, mingoOperator: QueryOperator): QueryOperator {
+  return (selector, value, options) => {
+    const set = inSet(value);
+    if (!set) return mingoOperator(selector, value, options);
+    const resolveOptions = { unwrapArray: true };
+    return (obj) => {
+      const lhs: unknown = resolve(obj, selector, resolveOptions);
+      let found = false;
+      if (Array.isArray(lhs)) {
+        for (const element of lhs as unknown[]) {
+          if (inSetHas(set, element)) {
+            found = true;
+            break;
+          }
+        }
+      } else if (lhs !== null && lhs !== undefined) found = inSetHas(set, lhs);
+      return found !== negate;
+    };
+  };
 }
 
 /** `{ $meta: "textScore" }` inside pipelines. */
@@ -159,7 +223,12 @@ const CONTEXT = Context.init({
   expression: { ...expressionOperators, $meta } as never,
   pipeline: pipelineOps as never,
   projection: { ...projectionOperators } as never,
-  query: { ...queryOperators, $type } as never,
+  query: {
+    ...queryOperators,
+    $type,
+    $in: fastIn(false, queryOperators.$in as QueryOperator),
+    $nin: fastIn(true, queryOperators.$nin as QueryOperator),
+  } as never,
   window: { ...windowOperators } as never,
 });
 
@@ -245,11 +314,35 @@ export function compileFilter(filter: unknown, variables?: Doc): Predicate {
   return (doc) => guard(() => query.test(doc));
 }
 
+/** The pipeline stages that add operators to the context they run with. */
+const CONTEXT_WRITERS = new Set(['$fill', '$setWindowFields']);
+
+function writesContext(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(writesContext);
+  if (!isPlainObject(value)) return false;
+  return Object.entries(value).some(([key, inner]) => CONTEXT_WRITERS.has(key) || writesContext(inner));
+}
+
+/**
+ * Options for a pipeline: the shared operator context (as filters use) unless a stage anywhere in
+ * it adds operators to its context, which then gets its own copy. A `$lookup` runs a small
+ * pipeline per input document, and copying the whole context for each was most of their cost.
+ */
+function pipelineOptions(pipeline: readonly Doc[], options: MingoOptions): Partial<Options> {
+  if (writesContext(pipeline)) return mingoOptions(options);
+  const settings = (SHARED as Options & { readonly options: Partial<Options> }).options;
+  return new ComputeOptions({
+    ...settings,
+    ...(options.variables ? { variables: toQueryForm(options.variables) } : {}),
+    ...(options.collectionResolver ? { collectionResolver: options.collectionResolver } : {}),
+  });
+}
+
 /** Runs an aggregation pipeline over query-form documents. */
 export function runPipeline(docs: Doc[], pipeline: Doc[], options: MingoOptions = {}): Doc[] {
   if (pipeline.length === 0) return docs;
   const converted = pipeline.map((stage) => toQueryForm(stage));
-  return guard(() => new Aggregator(converted, mingoOptions(options)).run(docs) as Doc[]);
+  return guard(() => new Aggregator(converted, pipelineOptions(converted, options)).run(docs) as Doc[]);
 }
 
 /** Evaluates an aggregation expression against a document (projections, `$expr`-style values). */

@@ -2,8 +2,12 @@
  * Optional persistence to a directory: `snapshot.bson` (the whole state) plus `oplog.bson`, an
  * append-only log of committed changes since that snapshot, replayed at start. Both are streams of
  * BSON documents. Every record sets state (put / delete / create / drop ...), so replaying a
- * record twice is harmless. The log is written in small batches (every `flushIntervalMs`) and
- * fsynced on stop; a torn final record after a crash is ignored. When the log grows past
+ * record twice is harmless. Durability is by group commit: the wire server holds a write's reply
+ * until {@link Persistence.whenDurable} says its records are written and fsynced; records
+ * appended while one batch is being synced go out together in the next one (one fsync for all the
+ * writes of that interval), so an acknowledged write survives a crash (SIGKILL, power loss) and
+ * concurrent writers share the cost of the fsync. Records no reply waits for (TTL deletions) are
+ * written every `flushIntervalMs`. A torn final record after a crash is ignored. When the log grows past
  * `compactBytes` a new snapshot is written (to a temporary file, then renamed) and the log
  * restarts; the log's header generation must match the snapshot's, so a log left over from
  * before a compaction is never replayed onto the newer snapshot.
@@ -82,6 +86,14 @@ export class Persistence {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private logBytes = 0;
+  /** Records appended so far, and how many of them are on disk (written and fsynced). */
+  private appendedSeq = 0;
+  private durableSeq = 0;
+  /** The batch being written and fsynced, if any. */
+  private syncing: Promise<void> | undefined;
+  private readonly waiters: Array<{ seq: number; resolve(): void; reject(error: Error): void }> = [];
+  /** Set when the log could not be written: every later write fails instead of being acknowledged. */
+  private failure: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
   private engine: Engine | undefined;
   private lockPath: string | undefined;
@@ -225,26 +237,105 @@ export class Persistence {
     const buf = serializeDocument(encode(record));
     this.pending.push(buf);
     this.pendingBytes += buf.length;
-    if (this.pendingBytes > 1024 * 1024) this.flush();
+    this.appendedSeq += 1;
+  }
+
+  /** The number of records appended so far: compare before and after a command to see if it wrote. */
+  get sequence(): number {
+    return this.appendedSeq;
+  }
+
+  /**
+   * Resolves once every record appended up to `seq` (default: all so far) is written and fsynced;
+   * rejects if the log cannot be written. Concurrent callers share one write and one fsync.
+   */
+  whenDurable(seq: number = this.appendedSeq): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (seq <= this.durableSeq) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ seq, resolve, reject });
+      this.startSync();
+    });
+  }
+
+  /** Starts writing the pending records unless a batch is already in flight (it continues with them). */
+  private startSync(): void {
+    if (this.syncing || this.fd === undefined) return;
+    this.syncing = this.syncLoop().finally(() => {
+      this.syncing = undefined;
+      // Compaction waits for the batch in flight (it replaces the log file under it).
+      this.compactIfDue();
+    });
+  }
+
+  private async syncLoop(): Promise<void> {
+    while (this.pending.length > 0 && this.fd !== undefined && !this.failure) {
+      const fd = this.fd;
+      const upTo = this.appendedSeq;
+      const buf = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+      try {
+        await writeAll(fd, buf);
+        await new Promise<void>((resolve, reject) =>
+          fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())),
+        );
+      } catch (error) {
+        this.fail(error as Error);
+        return;
+      }
+      this.logBytes += buf.length;
+      this.markDurable(upTo);
+    }
+  }
+
+  private markDurable(upTo: number): void {
+    this.durableSeq = Math.max(this.durableSeq, upTo);
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i];
+      if (waiter && waiter.seq <= this.durableSeq) {
+        this.waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  private fail(error: Error): void {
+    this.failure = error;
+    this.logger.error({ err: error, dir: this.dir }, 'cannot write mongo-embedded data; refusing writes');
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
   }
 
   private tick(): void {
+    if (this.pending.length > 0) this.startSync();
+    else this.compactIfDue();
+  }
+
+  private compactIfDue(): void {
+    if (this.syncing || this.failure || !this.engine || this.logBytes <= this.compactBytes) return;
     try {
-      this.flush();
-      if (this.logBytes > this.compactBytes && this.engine) this.writeSnapshot(this.engine);
+      this.writeSnapshot(this.engine);
     } catch (error) {
       this.logger.error({ err: error, dir: this.dir }, 'cannot write mongo-embedded data');
     }
   }
 
-  /** Writes buffered log records to the log file. */
+  /** Writes buffered log records to the log file and fsyncs it, synchronously (no batch may be in flight). */
   flush(): void {
     if (this.pending.length === 0 || this.fd === undefined) return;
+    const upTo = this.appendedSeq;
     const buf = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     fs.writeSync(this.fd, buf);
+    fs.fdatasyncSync(this.fd);
     this.logBytes += buf.length;
+    this.markDurable(upTo);
+  }
+
+  /** Waits for the batch in flight, if any (before compacting or closing). */
+  async settle(): Promise<void> {
+    while (this.syncing) await this.syncing;
   }
 
   /** Replaces the snapshot with the current state and starts an empty log of the next generation. */
@@ -282,12 +373,17 @@ export class Persistence {
     this.fd = fs.openSync(path.join(this.dir, LOG), 'w');
     fs.writeSync(this.fd, serializeDocument({ o: 'h', gen: nextGen }));
     fs.fsyncSync(this.fd);
+    // The snapshot holds every change so far, the unwritten ones included: they are durable now.
     this.pending = [];
     this.pendingBytes = 0;
     this.logBytes = 0;
+    this.markDurable(this.appendedSeq);
   }
 
-  /** Flushes, fsyncs and closes; the data survives a restart with the same directory. */
+  /**
+   * Flushes, fsyncs and closes; the data survives a restart with the same directory. Call
+   * {@link settle} first when a batch may be in flight.
+   */
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
@@ -296,6 +392,7 @@ export class Persistence {
       this.flush();
       if (this.fd !== undefined) fs.fsyncSync(this.fd);
     } finally {
+      for (const waiter of this.waiters.splice(0)) waiter.reject(new Error('mongo-embedded is stopping'));
       if (this.fd !== undefined) fs.closeSync(this.fd);
       this.fd = undefined;
       if (this.lockPath) {
@@ -304,6 +401,19 @@ export class Persistence {
       }
     }
   }
+}
+
+function writeAll(fd: number, buf: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const from = (offset: number): void => {
+      fs.write(fd, buf, offset, buf.length - offset, null, (error, written) => {
+        if (error) reject(error);
+        else if (offset + written < buf.length) from(offset + written);
+        else resolve();
+      });
+    };
+    from(0);
+  });
 }
 
 function isAlive(pid: number): boolean {

@@ -76,6 +76,17 @@ function requireTextIndex(view: CollectionView): Index {
   return index;
 }
 
+const EXPRESSION_OPERATORS = new Set(['$expr', '$where', '$function', '$jsonSchema']);
+
+/** Whether a filter evaluates aggregation expressions or schemas anywhere in it. */
+function evaluatesExpressions(filter: unknown): boolean {
+  if (Array.isArray(filter)) return filter.some(evaluatesExpressions);
+  if (!isPlainObject(filter)) return false;
+  return Object.entries(filter).some(
+    ([key, value]) => EXPRESSION_OPERATORS.has(key) || evaluatesExpressions(value),
+  );
+}
+
 /** Runs a filter with sort/skip/limit against a view. */
 export function runQuery(view: CollectionView, filter: unknown, options: QueryOptions = {}): QueryResult {
   const started = performance.now();
@@ -93,6 +104,8 @@ export function runQuery(view: CollectionView, filter: unknown, options: QueryOp
   const stats: ExecStats = { keysExamined: 0, docsExamined: 0, nReturned: 0, timeMs: 0 };
 
   let matched: Rec[] = [];
+  /** Whether the candidates were sorted before filtering (so `matched` is in order already). */
+  let sorted = false;
   let scores: Map<Rec, number> | undefined;
   let chosen: QueryResult['plan'];
   if (search) {
@@ -116,17 +129,34 @@ export function runQuery(view: CollectionView, filter: unknown, options: QueryOp
     chosen = p;
     const candidates = scan(view, p);
     stats.keysExamined = candidates.keysExamined;
-    // Without a sort, stop as soon as skip + limit documents matched.
-    const stopAt = sortKeys.length === 0 && limit !== undefined ? skip + limit : Number.POSITIVE_INFINITY;
-    for (const rec of candidates.recs) {
-      stats.docsExamined++;
+    const wanted = limit !== undefined ? skip + limit : Number.POSITIVE_INFINITY;
+    let recs = candidates.recs;
+    if (
+      sortKeys.length > 0 &&
+      p.kind !== 'COLLSCAN' &&
+      Array.isArray(recs) &&
+      (recs as Rec[]).length > 4 * wanted &&
+      !evaluatesExpressions(rest)
+    ) {
+      // An index narrowed the candidates and few are wanted: sort them first (stable, so ties
+      // keep natural order as before), then filter only until enough matched. The filter is the
+      // costly part; MongoDB's blocking sort would have fetched every candidate too. Filters
+      // with expressions are left to filter everything (an expression may fail on any document).
+      recs = sortBy(recs as Rec[], sortKeys, (r) => r.q);
+      sorted = true;
+      stats.docsExamined = (recs as Rec[]).length;
+    }
+    // Without a sort (or sorted already), stop as soon as skip + limit documents matched.
+    const stopAt = sortKeys.length === 0 || sorted ? wanted : Number.POSITIVE_INFINITY;
+    for (const rec of recs) {
+      if (!sorted) stats.docsExamined++;
       if (predicate(rec.q)) {
         matched.push(rec);
         if (matched.length >= stopAt) break;
       }
     }
   }
-  if (sortKeys.length > 0) {
+  if (sortKeys.length > 0 && !sorted) {
     const s = scores;
     matched = sortBy(
       matched,

@@ -22,6 +22,14 @@ import {
   type QueryRequest,
 } from './wire.js';
 
+/** What holds a write's reply until its changes are on disk (persistence's group commit). */
+export interface Durability {
+  /** Changes recorded so far: a command that moved it wrote something. */
+  readonly sequence: number;
+  /** Resolves once every change recorded so far is on disk; rejects if it cannot be written. */
+  whenDurable(): Promise<void>;
+}
+
 const HELLO_NAMES = new Set(['hello', 'isMaster', 'ismaster']);
 const MAX_AWAIT_MS = 60_000;
 
@@ -41,9 +49,17 @@ class Connection {
   private busy = false;
   private closed = false;
   private readonly waits = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  private readonly durability: Durability | undefined;
 
-  constructor(id: number, socket: net.Socket, services: Services, logger: Logger) {
+  constructor(
+    id: number,
+    socket: net.Socket,
+    services: Services,
+    logger: Logger,
+    durability: Durability | undefined,
+  ) {
     this.socket = socket;
+    this.durability = durability;
     this.services = services;
     this.logger = logger;
     this.info = { id, remote: `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}` };
@@ -103,7 +119,7 @@ class Connection {
       throw error;
     }
     if (request.kind === 'msg') await this.handleMsg(request);
-    else if (request.kind === 'query') this.handleQuery(request);
+    else if (request.kind === 'query') await this.handleQuery(request);
     else {
       this.logger.warn(
         { opCode: request.opCode, connection: this.info.id },
@@ -126,8 +142,28 @@ class Connection {
       await this.awaitableHello(request, db);
       return;
     }
+    const reply = await this.run(db, cmd);
+    if (reply && !request.moreToCome) this.write(encodeMsg(responseId(), request.requestId, reply));
+  }
+
+  /**
+   * Runs a command; when it changed data, the reply waits until the change is on disk, so an
+   * acknowledged write survives a crash. If it cannot be written the connection is dropped
+   * (undefined): the client sees a network error, never an acknowledgement.
+   */
+  private async run(db: string, cmd: Doc): Promise<Doc | undefined> {
+    const before = this.durability?.sequence;
     const reply = dispatch(this.services, this.info, db, cmd);
-    if (!request.moreToCome) this.write(encodeMsg(responseId(), request.requestId, reply));
+    if (this.durability && this.durability.sequence !== before) {
+      try {
+        await this.durability.whenDurable();
+      } catch (error) {
+        this.logger.error({ err: error, connection: this.info.id }, 'a write could not be made durable');
+        this.socket.destroy();
+        return undefined;
+      }
+    }
+    return reply;
   }
 
   private isAwaitable(cmd: Doc): boolean {
@@ -169,7 +205,7 @@ class Connection {
     });
   }
 
-  private handleQuery(request: QueryRequest): void {
+  private async handleQuery(request: QueryRequest): Promise<void> {
     const ns = request.fullCollectionName;
     const suffix = '.$cmd';
     if (!ns.endsWith(suffix)) {
@@ -185,8 +221,8 @@ class Connection {
     const query = request.query;
     // Drivers wrap the command as `{ $query: {...}, $readPreference }` when they send a read preference.
     const cmd = isPlainObject(query.$query) ? query.$query : query;
-    const reply = dispatch(this.services, this.info, db, cmd);
-    this.write(encodeReply(responseId(), request.requestId, [reply]));
+    const reply = await this.run(db, cmd);
+    if (reply) this.write(encodeReply(responseId(), request.requestId, [reply]));
   }
 
   close(): void {
@@ -219,9 +255,12 @@ export class WireServer {
   private total = 0;
   private readonly logger: Logger;
   private services: Services | undefined;
+  private readonly durability: Durability | undefined;
 
-  constructor(logger: Logger) {
+  /** With `durability`, a command's reply waits until the changes it made are on disk. */
+  constructor(logger: Logger, durability?: Durability) {
     this.logger = logger;
+    this.durability = durability;
     this.server = net.createServer((socket) => this.accept(socket));
   }
 
@@ -258,7 +297,13 @@ export class WireServer {
       return;
     }
     this.total++;
-    const connection = new Connection(this.nextConnectionId++, socket, this.services, this.logger);
+    const connection = new Connection(
+      this.nextConnectionId++,
+      socket,
+      this.services,
+      this.logger,
+      this.durability,
+    );
     this.connections.add(connection);
     socket.on('close', () => this.connections.delete(connection));
   }

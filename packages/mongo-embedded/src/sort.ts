@@ -34,6 +34,11 @@ export function parseSort(spec: unknown): SortKey[] {
 
 /** The value a document sorts by for one key. */
 function sortValue(doc: unknown, key: SortKey): unknown {
+  // A top-level field holding a single value (the common case) sorts by that value.
+  if (isPlainObject(doc) && Object.prototype.hasOwnProperty.call(doc, key.path) && !key.path.includes('.')) {
+    const value = doc[key.path];
+    if (!Array.isArray(value)) return value;
+  }
   const found = valuesAtPath(doc, key.path, true);
   const flat: unknown[] = [];
   for (const v of found) {

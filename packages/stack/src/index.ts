@@ -3,3 +3,4 @@ export * from './keys.js';
 export * from './stack.js';
 export * from './migrate.js';
 export * from './mongo.js';
+export * from './ports.js';

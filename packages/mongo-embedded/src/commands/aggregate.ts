@@ -4,11 +4,13 @@
  * read collections of the same database. `$out` and `$merge` are refused.
  */
 import { Long } from 'bson';
+import { resolve } from 'mingo/util';
+import type { Rec } from '../collection.js';
 import { CommandError, Codes } from '../errors.js';
-import { runPipeline, textScores, type MingoOptions } from '../mingo.js';
+import { compileFilter, runPipeline, textScores, type MingoOptions } from '../mingo.js';
 import { copyQueryForm, fromQueryForm } from '../query-form.js';
 import { runQuery, type QueryResult } from '../query.js';
-import { bsonTag, isPlainObject, valuesAtPath, type Doc } from '../values.js';
+import { bsonTag, isPlainObject, valueKey, valuesAtPath, type Doc } from '../values.js';
 import { arrayArg, docArg, nonNegative, type CommandContext, type Handler } from './context.js';
 
 /** Stages known not to mutate their input documents (so inputs need not be copied). */
@@ -157,11 +159,73 @@ function localValues(doc: Doc, path: string): unknown[] | undefined {
   return out.length > 0 ? out : [null];
 }
 
+function distinct(values: unknown[]): unknown[] {
+  const seen = new Set<string>();
+  return values.filter((value) => {
+    const key = valueKey(value);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * Records by the key (values.ts valueKey) of each value their `path` holds, as `$in` reads it
+ * (the value, or each element of an array; null when missing), in natural order. Values `$in`
+ * finds equal have the same key, so a record's groups hold every value it can match.
+ */
+function groupByValue(recs: readonly Rec[], path: string): Map<string, Rec[]> {
+  const groups = new Map<string, Rec[]>();
+  for (const rec of recs) {
+    const found: unknown = resolve(rec.q, path, { unwrapArray: true });
+    const keys = new Set((Array.isArray(found) ? (found as unknown[]) : [found]).map(valueKey));
+    for (const key of keys) {
+      const group = groups.get(key);
+      if (group) group.push(rec);
+      else groups.set(key, [rec]);
+    }
+  }
+  return groups;
+}
+
+/** The records of the groups of `values`, each once, in natural order. */
+function candidatesOf(groups: Map<string, Rec[]>, values: readonly unknown[]): Rec[] {
+  if (groups.size === 0) return [];
+  if (values.length === 1) return groups.get(valueKey(values[0])) ?? [];
+  const out = new Set<Rec>();
+  for (const value of values) for (const rec of groups.get(valueKey(value)) ?? []) out.add(rec);
+  return [...out].sort((a, b) => a.seq - b.seq);
+}
+
+/** Whether a filter uses `$text` (not allowed in a `$lookup` pipeline: left to mingo to reject). */
+function usesText(filter: unknown): boolean {
+  if (Array.isArray(filter)) return filter.some(usesText);
+  if (!isPlainObject(filter)) return false;
+  return Object.entries(filter).some(([key, value]) => key === '$text' || usesText(value));
+}
+
+/**
+ * The leading `$match` stages of a `$lookup` pipeline, which join the foreign query (so the
+ * planner can use a compound index, e.g. a pair index for `{ userId: x, friendId: viewer }`),
+ * and the stages left to run over its results (undefined without a pipeline).
+ */
+function leadingMatches(pipeline: Doc[] | undefined): { matches: Doc[]; rest: Doc[] | undefined } {
+  if (!pipeline) return { matches: [], rest: undefined };
+  let n = 0;
+  while (n < pipeline.length) {
+    const stage = pipeline[n] as Doc;
+    if (Object.keys(stage).length !== 1 || !isPlainObject(stage.$match) || usesText(stage.$match)) break;
+    n += 1;
+  }
+  return { matches: pipeline.slice(0, n).map((stage) => stage.$match as Doc), rest: pipeline.slice(n) };
+}
+
 /**
  * Runs `stages` over query-form `docs`: mingo for everything except equality `$lookup`s, which
  * look the foreign documents up through the foreign collection's indexes (`{ foreignField: { $in:
  * localValues } }`, the same matches as MongoDB's) instead of mingo's scan of a copy of the whole
- * foreign collection per input document; their `pipeline` then runs over those matches only.
+ * foreign collection per input document: one query for all input documents, the leading `$match`
+ * stages of the `pipeline` joining it; the rest of the pipeline runs over each document's matches.
  */
 function runStages(ctx: CommandContext, docs: Doc[], stages: Doc[], options: MingoOptions): Doc[] {
   let current = docs;
@@ -171,16 +235,24 @@ function runStages(ctx: CommandContext, docs: Doc[], stages: Doc[], options: Min
     if (!lookup) continue;
     current = runPipeline(current, stages.slice(start, i), options);
     const view = ctx.view(ctx.db, lookup.from);
-    current = current.map((doc) => {
-      const values = localValues(doc, lookup.localField);
+    const { matches: pushed, rest: subPipeline } = leadingMatches(lookup.pipeline);
+    const valuesOf = current.map((doc) => localValues(doc, lookup.localField));
+    const byField = (values: unknown[]) => ({ [lookup.foreignField]: { $in: values } });
+    const all = distinct(valuesOf.flatMap((values) => values ?? []));
+    const found =
+      all.length === 0
+        ? []
+        : runQuery(view, pushed.length > 0 ? { $and: [byField(all), ...pushed] } : byField(all), {
+            variables: options.variables,
+          }).recs;
+    const groups = groupByValue(found, lookup.foreignField);
+    current = current.map((doc, d) => {
+      const values = valuesOf[d];
       if (!values) return runPipeline([doc], [stages[i] as Doc], options)[0] as Doc;
-      const found = runQuery(
-        view,
-        { [lookup.foreignField]: { $in: values } },
-        { variables: options.variables },
-      );
-      const matches = found.recs.map((rec) => copyQueryForm(rec.q));
-      doc[lookup.as] = lookup.pipeline ? runStages(ctx, matches, lookup.pipeline, options) : matches;
+      const own = candidatesOf(groups, values);
+      const matchesDoc = own.length > 0 ? compileFilter(byField(values), options.variables) : undefined;
+      const matches = own.filter((rec) => matchesDoc?.(rec.q)).map((rec) => copyQueryForm(rec.q));
+      doc[lookup.as] = subPipeline ? runStages(ctx, matches, subPipeline, options) : matches;
       return doc;
     });
     start = i + 1;

@@ -216,6 +216,47 @@ test('$lookup with localField/foreignField and a pipeline, nested', async () => 
   ]);
 });
 
+test('$lookup of several documents sharing foreign matches, with a leading $match on a pair index', async () => {
+  const people = db.collection<Doc>('lookup_people');
+  const edges = db.collection<Doc>('lookup_edges');
+  await edges.createIndex({ from: 1, to: 1 }, { unique: true });
+  await edges.insertMany([
+    { _id: 1, from: 'u1', to: 'v' },
+    { _id: 2, from: 'u2', to: 'v' },
+    { _id: 3, from: 'u3', to: 'w' },
+    { _id: 4, from: 'u1', to: 'w' },
+    { _id: 5, from: ['u2', 'u3'], to: 'x' },
+  ]);
+  await people.insertMany([
+    { _id: 'p1', ids: ['u1', 'u2'] },
+    { _id: 'p2', ids: 'u2' },
+    { _id: 'p3', ids: ['u3'] },
+    { _id: 'p4', ids: 'u4' },
+  ]);
+  const docs = await people
+    .aggregate([
+      { $sort: { _id: 1 } },
+      { $lookup: { from: 'lookup_edges', localField: 'ids', foreignField: 'from', as: 'all' } },
+      {
+        $lookup: {
+          from: 'lookup_edges',
+          localField: 'ids',
+          foreignField: 'from',
+          pipeline: [{ $match: { to: { $ne: 'w' } } }, { $match: { _id: { $lt: 5 } } }, { $limit: 1 }],
+          as: 'first',
+        },
+      },
+      { $project: { all: '$all._id', first: '$first._id' } },
+    ])
+    .toArray();
+  expect(docs).toEqual([
+    { _id: 'p1', all: [1, 2, 4, 5], first: [1] },
+    { _id: 'p2', all: [2, 5], first: [2] },
+    { _id: 'p3', all: [3, 5], first: [] },
+    { _id: 'p4', all: [], first: [] },
+  ]);
+});
+
 test('$lookup with let and a pipeline', async () => {
   const docs = await customers
     .aggregate([
