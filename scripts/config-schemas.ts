@@ -402,6 +402,10 @@ export const variableDocs: Readonly<Record<string, string | VariableDoc>> = {
     text: 'ping interval on client and upstream sockets',
     default: subscriptionDefault('keepAliveMs'),
   },
+  SUBSCRIPTIONS_EVENT_EXECUTOR: {
+    text: "what resolves each event's fields from other subgraphs: `ours` (the gateway's plan executor) or `apollo` (`@apollo/gateway`'s, for comparison)",
+    default: '`ours`',
+  },
   SUBSCRIPTIONS_REVERIFY_MS: {
     text: "how often open sockets' sessions are checked for revocation and expiry",
     default: subscriptionDefault('reverifyMs'),

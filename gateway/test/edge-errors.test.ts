@@ -79,17 +79,22 @@ describe('in production', () => {
     ]);
   });
 
-  test('a subgraph that is down is an internal error, masked', async () => {
+  test('a subgraph that is down is an internal error that says to retry, naming no service or address', async () => {
     const down = await startTestStack({ production: true });
     await down.posts.stop();
     try {
       const response = await down.post({ query: '{ posts { id } }' });
       expect(response.body.errors).toEqual([
         expect.objectContaining({
-          message: 'Internal server error',
-          extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: response.headers.get('x-request-id') },
+          message: 'A service this field needs is temporarily unavailable, try again shortly',
+          extensions: {
+            code: 'INTERNAL_SERVER_ERROR',
+            reason: 'SUBGRAPH_UNAVAILABLE',
+            requestId: response.headers.get('x-request-id'),
+          },
         }),
       ]);
+      expect(JSON.stringify(response.body)).not.toMatch(/posts|ECONNREFUSED|127\.0\.0\.1|stacktrace/);
     } finally {
       await down.gateway.stop();
       await down.users.stop();

@@ -2,6 +2,7 @@ import type { GraphQLDataSource } from '@apollo/gateway';
 import {
   authorizationFromParams,
   clientOfUpgrade,
+  isAuthenticationUnavailable,
   maskError,
   type ClientInfo,
   type Logger,
@@ -20,6 +21,7 @@ import { resolveSubscriptionOptions, type SubscriptionOptions } from './options.
 import {
   SchemaSnapshot,
   subgraphError,
+  type EventFetchSend,
   type OperationRequest,
   type OperationValidator,
   type PreparedOperation,
@@ -49,6 +51,8 @@ export interface SubscriptionServerOptions {
   readonly verifier?: TokenVerifier;
   /** The data source entity fetches go through (the gateway's, which forwards the client's credentials). */
   readonly dataSource: (name: string, url: string) => GraphQLDataSource<GatewayContext>;
+  /** How events' follow-up fetches reach the subgraphs (default: through `dataSource`). */
+  readonly send?: EventFetchSend;
   /** Where a subgraph is, given the URL recorded in the supergraph. */
   readonly subgraphUrl?: (name: string, recordedUrl: string) => string;
   readonly production?: boolean;
@@ -188,11 +192,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       snapshot = new SchemaSnapshot({
         ...latest,
         dataSource: options.dataSource,
+        ...(options.send ? { send: options.send } : {}),
         subgraphUrl: options.subgraphUrl ?? ((_name, url) => url),
         validate: options.validate,
         maxTokens: options.maxTokens,
         production,
         planCacheSize: settings.planCacheSize,
+        eventExecutor: settings.eventExecutor,
       });
     }
     return snapshot;
@@ -216,7 +222,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         for (const connection of connections) {
           const { authorization } = connection;
           if (!authorization) continue;
-          verifier.viewerFromAuthorization(authorization).catch(() => refuse(connection, 'token revoked'));
+          verifier.viewerFromAuthorization(authorization).catch((error: unknown) => {
+            // The revocation store is unreachable: the next check decides, sockets stay open.
+            if (!isAuthenticationUnavailable(error)) refuse(connection, 'token revoked');
+          });
         }
       }, settings.reverifyMs)
     : undefined;

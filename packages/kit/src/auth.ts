@@ -13,7 +13,8 @@ import {
   type KeyObject,
 } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { forbidden, unauthenticated } from './errors.js';
+import { GraphQLError } from 'graphql';
+import { ErrorCode, forbidden, unauthenticated } from './errors.js';
 
 export type SigningAlgorithm = 'EdDSA' | 'ES256' | 'RS256';
 export type Role = 'USER' | 'MODERATOR' | 'ADMIN';
@@ -88,6 +89,35 @@ class VerifiedTokens {
   }
 }
 
+/** Message of the error a request gets while the revocation check cannot run. */
+export const AUTHENTICATION_UNAVAILABLE_MESSAGE =
+  'Authentication is temporarily unavailable, try again shortly';
+
+/**
+ * The revocation check could not run (Redis unreachable, or its revocation state lost and not yet
+ * restored by auth): the token is refused, but not as UNAUTHENTICATED, which tells a client its
+ * credentials are bad (it would drop them and send the user to the login page, and a refreshed
+ * token would fail the same way). It is a transient server-side fault, so it carries the list's
+ * INTERNAL_SERVER_ERROR (HTTP 500; clients retry with backoff) with a fixed message, which
+ * production masking keeps (errors.ts, by its reason). The store's own error (raw ioredis text) is
+ * kept as `cause`, for the server's logs only.
+ */
+export function authenticationUnavailable(cause?: unknown): GraphQLError {
+  const error = new GraphQLError(AUTHENTICATION_UNAVAILABLE_MESSAGE, {
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, reason: 'AUTHENTICATION_UNAVAILABLE' },
+  });
+  if (cause !== undefined) Object.defineProperty(error, 'cause', { value: cause, enumerable: false });
+  return error;
+}
+
+/** Whether `error` is the transient "cannot check revocations" refusal (not a verdict on the token). */
+export function isAuthenticationUnavailable(error: unknown): boolean {
+  return (
+    error instanceof GraphQLError &&
+    (error.extensions as { reason?: unknown } | undefined)?.reason === 'AUTHENTICATION_UNAVAILABLE'
+  );
+}
+
 export interface TokenVerifier {
   /** Verifies a raw JWT; throws UNAUTHENTICATED for anything but a valid, unrevoked token. */
   verify(token: string): Promise<Viewer>;
@@ -116,9 +146,15 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
   const verified = new VerifiedTokens(options.cacheSize ?? VERIFIED_TOKEN_CACHE_SIZE);
 
   async function notRevoked(viewer: Viewer): Promise<Viewer> {
-    if (options.isSessionRevoked && (await options.isSessionRevoked(viewer.sessionId))) {
-      throw unauthenticated('Session has been revoked');
+    if (!options.isSessionRevoked) return viewer;
+    let revoked: boolean;
+    try {
+      revoked = await options.isSessionRevoked(viewer.sessionId);
+    } catch (error) {
+      // Fail closed: a session whose revocation cannot be checked is not accepted.
+      throw authenticationUnavailable(error);
     }
+    if (revoked) throw unauthenticated('Session has been revoked');
     return viewer;
   }
 

@@ -53,9 +53,15 @@ export const jwtConfigShape = {
 
 export type JwtConfig = z.infer<z.ZodObject<typeof jwtConfigShape>>;
 
+/** graphql-ws connections of a subgraph: how often their tokens are verified again (DESIGN 7). */
+export const socketConfigShape = {
+  SUBSCRIPTIONS_REVERIFY_MS: z.coerce.number().int().positive().default(60_000),
+};
+export const socketConfigSchema = z.object(socketConfigShape);
+
 /** What every service process reads: base settings plus the token verification keys. */
 export const processConfigSchema = z
-  .object({ ...baseConfigShape, ...jwtConfigShape })
+  .object({ ...baseConfigShape, ...jwtConfigShape, ...socketConfigShape })
   .refine((c) => c.JWT_PUBLIC_KEY !== undefined || c.JWT_JWKS_URL !== undefined, {
     message: 'one of JWT_PUBLIC_KEY or JWT_JWKS_URL must be set to verify access tokens',
     path: ['JWT_PUBLIC_KEY'],

@@ -73,6 +73,23 @@ const APOLLO_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
+/** Whether an error was raised with a 4xx `extensions.http.status` (Apollo Server's request errors). */
+function clientHttpStatus(original: unknown): boolean {
+  const http = (original as { extensions?: { http?: { status?: unknown } } } | null)?.extensions?.http;
+  const status = http?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/**
+ * Internal errors that are outages, not bugs: production keeps their reason, so a client knows to
+ * retry, with a message that names neither an address nor (like `serviceName`, dropped at the
+ * gateway) the internal topology.
+ */
+const OUTAGE_MESSAGES: Readonly<Record<string, string>> = {
+  AUTHENTICATION_UNAVAILABLE: 'Authentication is temporarily unavailable, try again shortly',
+  SUBGRAPH_UNAVAILABLE: 'A service this field needs is temporarily unavailable, try again shortly',
+};
+
 export interface MaskOptions {
   /** Keep internal messages (development); production replaces them with a generic message. */
   readonly exposeInternal: boolean;
@@ -85,7 +102,14 @@ export interface MaskOptions {
  */
 export function maskError(options: MaskOptions) {
   return (formatted: GraphQLFormattedError, original: unknown): GraphQLFormattedError => {
-    const code = formatted.extensions?.code;
+    let code = formatted.extensions?.code;
+    // Apollo Server refuses some malformed requests with a 4xx status but no code of their own
+    // (an unsupported persisted query version, a hash that does not match the query), which it
+    // then labels INTERNAL_SERVER_ERROR: they are the client's fault.
+    if (codeOf(original) === undefined && clientHttpStatus(original)) {
+      code = 'BAD_REQUEST';
+      formatted = { ...formatted, extensions: { ...formatted.extensions, code } };
+    }
     if (typeof code === 'string' && (PUBLIC_CODES.has(code) || APOLLO_CODES.has(code))) {
       if (options.exposeInternal) return formatted;
       const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
@@ -95,11 +119,13 @@ export function maskError(options: MaskOptions) {
     if (options.exposeInternal) {
       return { ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.INTERNAL_SERVER_ERROR } };
     }
+    const reason = formatted.extensions?.reason;
+    const outage = typeof reason === 'string' && Object.hasOwn(OUTAGE_MESSAGES, reason) ? reason : undefined;
     return {
-      message: 'Internal server error',
+      message: outage ? OUTAGE_MESSAGES[outage]! : 'Internal server error',
       ...(formatted.locations ? { locations: formatted.locations } : {}),
       ...(formatted.path ? { path: formatted.path } : {}),
-      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, ...(outage ? { reason: outage } : {}) },
     };
   };
 }

@@ -6,6 +6,22 @@ import type { AddressInfo } from 'node:net';
 import type { TokenVerifier, Viewer } from './auth.js';
 import { codeOf, httpStatusOf, type ErrorCode } from './errors.js';
 
+/**
+ * How long an idle keep-alive connection stays open, in milliseconds. Clients keep idle sockets in
+ * pools (the gateway's undici pool, a proxy in front of the gateway) and may send a request on one
+ * at the very moment the server closes it: that request fails with a reset. Node's default is 5 s,
+ * shorter than those pools, so under load (event-loop lag eating undici's 2 s margin on the
+ * `Keep-Alive: timeout` hint) the gateway saw resets from subgraphs. The server now outlives the
+ * clients' idle timeouts (nginx 60 s, the gateway's pool 30 s) and the hint it sends says so.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/** Applies {@link KEEP_ALIVE_TIMEOUT_MS}; the headers timeout must exceed it (Node's rule). */
+export function keepIdleConnectionsLonger(httpServer: Server): void {
+  httpServer.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  httpServer.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+}
+
 /** Listens and resolves with the `/graphql` URL clients on this machine use (port 0 = a free port). */
 export async function listenHttp(httpServer: Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ export * from './config.js';
 export * from './logger.js';
 export * from './errors.js';
 export * from './auth.js';
+export * from './auth-sockets.js';
 export * from './scalars.js';
 export * from './pagination.js';
 export * from './loaders.js';

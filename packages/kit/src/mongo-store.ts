@@ -276,6 +276,7 @@ export async function openMongoServiceStore<TEvents extends object>(options: {
     dbName: mongoDatabaseName(service, options.env),
     logger,
     appName: service,
+    monitorCommands: options.env.NODE_ENV !== 'production',
   });
   try {
     await ensureCollections(mongo.db, options.collections);

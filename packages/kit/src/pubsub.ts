@@ -316,7 +316,9 @@ export class RedisPubSub implements PubSub {
       this.publisher = options.redis;
       this.ownsPublisher = false;
     }
-    this.subscriber = duplicateRedisClient(this.publisher, options.logger, `${name}:sub`);
+    this.subscriber = duplicateRedisClient(this.publisher, options.logger, `${name}:sub`, {
+      subscriber: true,
+    });
     this.subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
     let connectedBefore = false;
     this.subscriber.on('ready', () => {

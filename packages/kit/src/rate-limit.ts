@@ -26,6 +26,10 @@ export interface RateLimiter {
 /**
  * A fixed-window limiter (DESIGN 11): counted in Redis when the process has it, so every instance
  * shares the count, else in this process. `keyPrefix` is the deployment's REDIS_KEY_PREFIX.
+ *
+ * While Redis is unreachable the count moves to this process (rate-limiter-flexible's insurance
+ * limiter, used at once when the connection is not ready): each instance still enforces the
+ * allowance on its own, and a registration or login does not fail because of the counter.
  */
 export function createRateLimiter(rule: RateLimitRule, redis?: Redis, keyPrefix = ''): RateLimiter {
   const options = {
@@ -34,7 +38,12 @@ export function createRateLimiter(rule: RateLimitRule, redis?: Redis, keyPrefix 
     duration: rule.durationSeconds,
   };
   const limiter = redis
-    ? new RateLimiterRedis({ ...options, storeClient: redis })
+    ? new RateLimiterRedis({
+        ...options,
+        storeClient: redis,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory(options),
+      })
     : new RateLimiterMemory(options);
   return {
     async consume(key, points = 1) {

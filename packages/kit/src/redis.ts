@@ -89,9 +89,23 @@ export function createRedisClient(url: string, logger: Logger, name: string): Re
  * Another connection with the same server and options as `source`, for work that cannot share a
  * connection: SUBSCRIBE mode, or blocking reads (XREADGROUP BLOCK) that would stall every command
  * queued behind them.
+ *
+ * `subscriber`: a connection for SUBSCRIBE only, without ioredis's ready check. ioredis 5 (since
+ * 5.8.2, ioredis#2037) writes the check's INFO only once the other handshake commands answered,
+ * while a command issued during the handshake (status `connect`) goes out at once: a SUBSCRIBE
+ * sent then puts the connection in subscriber mode first, ioredis refuses the INFO, fails the
+ * connection and rejects the SUBSCRIBE. The check only waits for a server still loading its data,
+ * which SUBSCRIBE does not need.
  */
-export function duplicateRedisClient(source: Redis, logger: Logger, name: string): Redis {
-  return watchConnection(source.duplicate({ connectionName: name }), logger, name);
+export function duplicateRedisClient(
+  source: Redis,
+  logger: Logger,
+  name: string,
+  options: { subscriber?: boolean } = {},
+): Redis {
+  const overrides: RedisOptions = { connectionName: name };
+  if (options.subscriber) overrides.enableReadyCheck = false;
+  return watchConnection(source.duplicate(overrides), logger, name);
 }
 
 /**

@@ -2,12 +2,19 @@ import { GraphQLScalarType, Kind, type DocumentNode, type ValueNode } from 'grap
 
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
+/** Whether the calendar day an ISO string names exists (Date rolls 2026-02-30 over to March 2). */
+function existingDay(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  return probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day;
+}
+
 function toDate(value: unknown): Date {
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw new TypeError('DateTime cannot represent an invalid Date');
     return value;
   }
-  if (typeof value === 'string' && ISO_DATE_TIME.test(value)) {
+  if (typeof value === 'string' && ISO_DATE_TIME.test(value) && existingDay(value)) {
     const date = new Date(value);
     if (!Number.isNaN(date.getTime())) return date;
   }

@@ -15,8 +15,9 @@ import { randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import type { TokenVerifier, Viewer } from './auth.js';
+import { closeForbidden, createSocketReverifier, endWhenInvalid } from './auth-sockets.js';
 import { maskError, unauthenticated } from './errors.js';
-import { listenHttp, requestIdOf, viewerOfRequest } from './http.js';
+import { keepIdleConnectionsLonger, listenHttp, requestIdOf, viewerOfRequest } from './http.js';
 import { mountHealthRoutes, type HealthState, type ReadinessCheck } from './health.js';
 import { scalarResolversFor } from './scalars.js';
 import { subscribeWithFreshContext } from './subscriptions.js';
@@ -62,6 +63,11 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
    * private and loopback addresses, where the gateway runs.
    */
   readonly trustProxy?: string | boolean;
+  /**
+   * How often the tokens of open graphql-ws connections are verified again: a revoked session's
+   * sockets are closed with 4403, as are sockets whose token expired (at its `exp`).
+   */
+  readonly reverifyMs?: number;
 }
 
 export interface SubgraphServer {
@@ -109,6 +115,8 @@ export function authorizationFromParams(
 /** Who one graphql-ws operation runs as, when its subscribe payload says so itself. */
 interface OperationIdentity {
   readonly viewer: Viewer | null;
+  /** The operation's own `extensions.authorization`, watched for revocation while it runs. */
+  readonly authorization: string;
   readonly requestId: string | undefined;
   readonly client: ClientInfo | undefined;
 }
@@ -139,11 +147,16 @@ export function createSubgraphServer<TContext extends BaseContext>(
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? 'loopback, linklocal, uniquelocal');
   const httpServer = createServer(app);
+  keepIdleConnectionsLonger(httpServer);
   const state: HealthState = { accepting: true };
   const buildContext = async (base: BaseContext): Promise<TContext> =>
     options.context ? options.context(base) : (base as TContext);
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const reverifier = createSocketReverifier(options.verifier, {
+    logger,
+    ...(options.reverifyMs ? { intervalMs: options.reverifyMs } : {}),
+  });
   // Per-operation identities, keyed by the subscribe payload graphql-ws hands to both hooks.
   const operationIdentities = new WeakMap<object, OperationIdentity>();
   const wsCleanup = useServer<
@@ -155,17 +168,20 @@ export function createSubgraphServer<TContext extends BaseContext>(
       onConnect: async (ctx) => {
         if (!state.accepting) return false;
         try {
-          ctx.extra.viewer = await options.verifier.viewerFromAuthorization(
-            authorizationFromParams(ctx.connectionParams),
-          );
+          const authorization = authorizationFromParams(ctx.connectionParams);
+          ctx.extra.viewer = await options.verifier.viewerFromAuthorization(authorization);
           ctx.extra.connectionId = randomUUID();
           ctx.extra.client = clientOfUpgrade(ctx.extra.request, app);
+          // The client may have left while its token was being checked.
+          if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
+          reverifier.track(ctx.extra.socket, authorization, (why) => closeForbidden(ctx.extra.socket, why));
           return true;
         } catch (error) {
           logger.debug({ err: error }, 'websocket connection refused');
           return false;
         }
       },
+      onClose: (ctx) => reverifier.forget(ctx.extra.socket),
       // A multiplexed connection (the gateway's upstream pool) carries many users: an operation's
       // own `extensions.authorization` takes precedence over the connection's, and a bad one fails
       // that operation only. Its client IP, user agent and request id are believed only from a
@@ -186,6 +202,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
         const ip = trusted ? stringOf(extensions?.clientIp) : undefined;
         operationIdentities.set(payload, {
           viewer,
+          authorization,
           requestId: requestId && REQUEST_ID_PATTERN.test(requestId) ? requestId : undefined,
           client: ip ? { ip, userAgent: stringOf(extensions?.userAgent) } : undefined,
         });
@@ -200,15 +217,19 @@ export function createSubgraphServer<TContext extends BaseContext>(
           logger: logger.child({ requestId }),
           client: own?.client ?? ctx.extra.client ?? { ip: undefined, userAgent: undefined },
         };
-        return { base };
+        return { base, authorization: own?.authorization };
       },
       execute: async (args) => {
         const { base } = args.contextValue as { base: BaseContext };
         return execute({ ...args, contextValue: await buildContext(base) });
       },
-      subscribe: (args) => {
-        const { base } = args.contextValue as { base: BaseContext };
-        return subscribeWithFreshContext(args, () => buildContext(base));
+      subscribe: async (args) => {
+        const { base, authorization } = args.contextValue as { base: BaseContext; authorization?: string };
+        const result = await subscribeWithFreshContext(args, () => buildContext(base));
+        // An operation with credentials of its own ends when they do (the connection's are watched
+        // on the socket itself).
+        if (!authorization || !(Symbol.asyncIterator in result)) return result;
+        return endWhenInvalid(result, reverifier, authorization);
       },
     },
     wsServer,
@@ -218,6 +239,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
     async serverWillStart() {
       return {
         async drainServer() {
+          reverifier.stop();
           await wsCleanup.dispose();
         },
       };
@@ -293,6 +315,7 @@ export function createSubgraphServer<TContext extends BaseContext>(
       if (started) {
         await apollo.stop();
       } else {
+        reverifier.stop();
         await wsCleanup.dispose();
         if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       }

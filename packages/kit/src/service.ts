@@ -7,6 +7,7 @@ import {
   loadConfigOrExit,
   port,
   processConfigSchema,
+  socketConfigSchema,
   type JwtConfig,
   type ProcessConfig,
 } from './config.js';
@@ -204,6 +205,7 @@ export function defineSubgraph<TContext extends BaseContext, TDeps = undefined>(
       production: resources.production,
       readiness: { ...resources.readiness, ...connected.readiness },
       context: (base) => definition.context(base, connected.deps, resources),
+      reverifyMs: loadConfig(definition.name, socketConfigSchema, resources.env).SUBSCRIPTIONS_REVERIFY_MS,
     });
     definition.routes?.(server.app, connected.deps, resources, server);
     return { server, close: connected.close ?? (async () => undefined) };

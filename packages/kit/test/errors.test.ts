@@ -42,6 +42,33 @@ describe('maskError', () => {
     });
   });
 
+  test('in production an outage keeps its reason, with a message naming no service or address', () => {
+    const reported: unknown[] = [];
+    const format = maskError({
+      exposeInternal: false,
+      onInternal: (_f, original) => reported.push(original),
+    });
+    const outage = {
+      message: 'The profile service is unavailable',
+      path: ['post', 'author'],
+      extensions: {
+        code: 'INTERNAL_SERVER_ERROR',
+        reason: 'SUBGRAPH_UNAVAILABLE',
+        serviceName: 'profile',
+        stacktrace: ['Error: connect ECONNREFUSED 10.0.0.5:4002'],
+      },
+    };
+    expect(format(outage, new Error('connect ECONNREFUSED'))).toEqual({
+      message: 'A service this field needs is temporarily unavailable, try again shortly',
+      path: ['post', 'author'],
+      extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'SUBGRAPH_UNAVAILABLE' },
+    });
+    // Still reported (logged) as an internal error; an unknown reason is masked as before.
+    expect(reported).toHaveLength(1);
+    const spoofed = { ...internal, extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'ANYTHING' } };
+    expect(format(spoofed, new Error('boom')).message).toBe('Internal server error');
+  });
+
   test('in development the internal message stays visible, coded INTERNAL_SERVER_ERROR', () => {
     const format = maskError({ exposeInternal: true });
     expect(format(internal, new Error('boom'))).toMatchObject({

@@ -318,6 +318,22 @@ describe.each(harnesses)('PubSub contract: $name', (harness) => {
     await expect(pubsub.publish('closing', 1)).rejects.toThrow(/closed/);
   });
 
+  // ioredis#2037: a SUBSCRIBE written while the subscriber connection was still handshaking put it
+  // in subscriber mode before the ready check's INFO, which ioredis then refused: the connection
+  // failed and the SUBSCRIBE was rejected, ending the GraphQL subscription (found by the soak).
+  multiInstance('a subscription made while the connection is being established is not lost', async () => {
+    const pubsub = open();
+    const subscriber = (pubsub as unknown as { subscriber: Redis }).subscriber;
+    const first = pubsub.subscribe<string>('first');
+    const second = await new Promise<AsyncIterableIterator<string>>((resolve) =>
+      subscriber.once('connect', () => resolve(pubsub.subscribe<string>('second'))),
+    );
+    await Promise.all([pubsub.ready(first), pubsub.ready(second)]);
+    await pubsub.publish('first', 'one');
+    await pubsub.publish('second', 'two');
+    expect([await valueOf(first), await valueOf(second)]).toEqual(['one', 'two']);
+  });
+
   multiInstance('re-subscribes after the subscriber connection drops', async () => {
     const name = `pubsub-test-${randomUUID().slice(0, 8)}`;
     const pubsub = open(name);

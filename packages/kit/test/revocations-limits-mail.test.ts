@@ -46,15 +46,17 @@ describe('session revocations', () => {
       console.warn('Redis not reachable: the Redis revocation check did not run');
       return;
     }
-    const writer: SessionRevocations = new RedisSessionRevocations(redis);
+    const prefix = `test-${randomUUID().slice(0, 8)}:`;
+    const writer: SessionRevocations = new RedisSessionRevocations(redis, prefix);
     const other = new Redis(REDIS_URL);
     try {
-      const reader = new RedisSessionRevocations(other);
+      const reader = new RedisSessionRevocations(other, prefix);
       const id = randomUUID();
+      await writer.restore([], 30); // what auth does at start (revocations-epoch.test.ts)
       expect(await reader.isRevoked(id)).toBe(false);
       await writer.revoke([id], 30);
       expect(await reader.isRevoked(id)).toBe(true);
-      const ttl = await other.ttl(`revoked-session:${id}`);
+      const ttl = await other.ttl(`${prefix}revoked-session:${id}`);
       expect(ttl).toBeGreaterThan(25);
       expect(ttl).toBeLessThanOrEqual(30);
     } finally {
@@ -68,10 +70,13 @@ describe('session revocations', () => {
       return;
     }
     const prefix = `test-${randomUUID().slice(0, 8)}:`;
+    const otherPrefix = `test-${randomUUID().slice(0, 8)}:`;
     const id = randomUUID();
+    await new RedisSessionRevocations(redis, prefix).restore([], 30);
+    await new RedisSessionRevocations(redis, otherPrefix).restore([], 30);
     await new RedisSessionRevocations(redis, prefix).revoke([id], 30);
     expect(await new RedisSessionRevocations(redis, prefix).isRevoked(id)).toBe(true);
-    expect(await new RedisSessionRevocations(redis).isRevoked(id)).toBe(false);
+    expect(await new RedisSessionRevocations(redis, otherPrefix).isRevoked(id)).toBe(false);
     expect(await redis.exists(`${prefix}revoked-session:${id}`)).toBe(1);
   });
 });
@@ -100,6 +105,17 @@ describe('rate limits', () => {
       return;
     }
     await check((name) => createRateLimiter({ name, points: 2, durationSeconds: 60 }, redis));
+  });
+
+  test('redis unreachable: the allowance is still enforced, counted in this process', async () => {
+    // A port nothing listens on: the client never becomes ready.
+    const down = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+    down.on('error', () => undefined);
+    try {
+      await check((name) => createRateLimiter({ name, points: 2, durationSeconds: 60 }, down));
+    } finally {
+      down.disconnect();
+    }
   });
 
   test('redis: deployments with different key prefixes count separately', async () => {

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { postGraphQL, subscribeGraphQL } from '@social/testing';
 import {
   MemoryPubSub,
@@ -142,5 +143,35 @@ test('internal errors are masked in production and never leak their message', as
     expect(JSON.stringify(response)).not.toContain('hunter2');
   } finally {
     await production.stop();
+  }
+});
+
+test('idle keep-alive connections outlive the pools of the clients in front (no reset on reuse)', async () => {
+  // One socket, used, left idle past Node's old 5 s default, used again: still the same socket.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const post = () =>
+    new Promise<{ reused: boolean; keepAlive: string | undefined }>((resolve, reject) => {
+      const request = http.request(
+        url,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+        (response) => {
+          response.resume();
+          response.on('end', () =>
+            resolve({
+              reused: request.reusedSocket,
+              keepAlive: response.headers['keep-alive'] as string | undefined,
+            }),
+          );
+        },
+      );
+      request.on('error', reject);
+      request.end(JSON.stringify({ query: '{ epoch }' }));
+    });
+  try {
+    expect(await post()).toEqual({ reused: false, keepAlive: 'timeout=65' });
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    expect(await post()).toEqual({ reused: true, keepAlive: 'timeout=65' });
+  } finally {
+    agent.destroy();
   }
 });

@@ -62,8 +62,14 @@ export interface GraphQLSocket {
   close(): Promise<void>;
 }
 
-/** Opens a graphql-ws connection with `connectionParams.authorization` from the token (no retries). */
-export function connectGraphQL(httpUrl: string, options: RequestOptions = {}): GraphQLSocket {
+/**
+ * Opens a graphql-ws connection with `connectionParams.authorization` from the token (no retries);
+ * `connectionParams` replaces them as given (e.g. a malformed authorization).
+ */
+export function connectGraphQL(
+  httpUrl: string,
+  options: RequestOptions & { connectionParams?: Record<string, unknown> } = {},
+): GraphQLSocket {
   let resolveConnected!: () => void;
   let rejectConnected!: (e: unknown) => void;
   const connected = new Promise<void>((resolve, reject) => {
@@ -77,7 +83,8 @@ export function connectGraphQL(httpUrl: string, options: RequestOptions = {}): G
   const client: Client = createClient({
     url: httpUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
-    connectionParams: options.token ? { authorization: `Bearer ${options.token}` } : {},
+    connectionParams:
+      options.connectionParams ?? (options.token ? { authorization: `Bearer ${options.token}` } : {}),
     retryAttempts: 0,
     lazy: false,
     // Close events are reported through `closed` below; the default would print them to the console.
@@ -188,4 +195,27 @@ export function subscribeGraphQL<T = Record<string, unknown>>(
       await socket.close();
     },
   };
+}
+
+/**
+ * What a subscription delivered once its socket was closed for a revoked or expired session:
+ * 'nothing' (the close failed the stream first), 'a refusal, no data' (a subgraph noticed the
+ * revocation before the gateway and its UNAUTHENTICATED-only error was relayed), or, a defect,
+ * the event itself. Which of the first two a client sees is a race between two re-verification
+ * timers; both are correct.
+ */
+export async function deliveredAfterRevocation(subscription: Pick<SubscriptionHandle, 'next'>) {
+  return subscription.next(1).then(
+    (event) => (isRefusal(event) ? 'a refusal, no data' : event),
+    () => 'nothing',
+  );
+}
+
+/** An event carrying only UNAUTHENTICATED errors and no data. */
+function isRefusal(event: { data?: unknown; errors?: GraphQLResponse['errors'] }) {
+  return (
+    event.data == null &&
+    (event.errors?.length ?? 0) > 0 &&
+    event.errors!.every((error) => error.extensions?.code === 'UNAUTHENTICATED')
+  );
 }

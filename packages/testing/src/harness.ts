@@ -7,6 +7,7 @@ import {
   type AccessTokenClaims,
   type Logger,
   type Role,
+  type SigningKeyPair,
   type SubgraphName,
 } from '@social/kit';
 import {
@@ -87,6 +88,8 @@ export interface Supergraph {
     variables?: Record<string, unknown>,
     options?: RequestOptions & { target?: SubgraphName },
   ): SubscriptionHandle<TData>;
+  /** The stack's signing keys (auth signs with the private half): for tests forging tokens. */
+  readonly signingKeys: SigningKeyPair;
   /** Signs an access token with the stack's key (claims default to a fresh user). */
   signToken(claims?: Partial<AccessTokenClaims>, options?: { ttlSeconds?: number }): Promise<string>;
   /**
@@ -230,6 +233,7 @@ export async function startSupergraph(options: HarnessOptions = {}): Promise<Sup
     mongoUrl: mongo.url,
     mongoDbPrefix: mongo.prefix,
     stack,
+    signingKeys: keys,
     query,
     subscribe: (query, variables = {}, requestOptions = {}) =>
       subscribeGraphQL(urlOf(requestOptions.target), query, variables, requestOptions),

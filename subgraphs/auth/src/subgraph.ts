@@ -9,10 +9,12 @@ import {
 } from '@social/kit';
 import { createPasswordHasher, createSecretHasher, hashKeyFrom } from './accounts/crypto.js';
 import type { AuthDeps, AuthRateLimits, RequestClient } from './accounts/deps.js';
+import { startRevocationKeeper } from './accounts/revocation-keeper.js';
 import { createAccessTokens } from './accounts/tokens.js';
 import { authConfigSchema, type AuthConfig } from './config.js';
 import { startCleanupJob } from './data/cleanup.js';
 import { startOutboxRelay } from './data/outbox.js';
+import { advisoryRelayLock } from './data/relay-lock.js';
 import { createPrismaClient } from './data/prisma.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import { resolvers } from './resolvers/index.js';
@@ -62,7 +64,11 @@ export const createService = defineSubgraph<AuthContext, AuthDeps>({
     const config = loadConfig('auth', authConfigSchema, resources.env);
     const logger = resources.logger.child({ subgraph: 'auth' });
     const tokens = await createAccessTokens(config);
-    const prisma = createPrismaClient(config.DATABASE_URL);
+    const prisma = createPrismaClient(config.DATABASE_URL, {
+      onRetry: (error, attempt) => {
+        if (attempt === 1) logger.warn({ err: error }, 'database connection lost: retrying');
+      },
+    });
     try {
       await prisma.$queryRaw`SELECT 1`;
     } catch (error) {
@@ -74,8 +80,19 @@ export const createService = defineSubgraph<AuthContext, AuthDeps>({
       events: resources.events,
       logger,
       pollMs: config.OUTBOX_POLL_MS,
+      lock: advisoryRelayLock(config.DATABASE_URL),
     });
     const cleanup = startCleanupJob({ prisma, logger, intervalMs: config.CLEANUP_INTERVAL_MS });
+    const revocationKeeper = startRevocationKeeper({
+      prisma,
+      revocations: resources.revocations,
+      logger,
+      accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      connection: resources.redis,
+    });
+    // Verifiers refuse every token until the store is known complete: restore it before serving
+    // (a failure is retried by the keeper; Redis may be down right now).
+    await revocationKeeper.restore().catch(() => undefined);
     const deps: AuthDeps = {
       config,
       prisma,
@@ -92,6 +109,7 @@ export const createService = defineSubgraph<AuthContext, AuthDeps>({
         logger,
       }),
       revocations: resources.revocations,
+      revocationKeeper,
       limits: rateLimits(config, resources),
     };
     return {
@@ -102,7 +120,7 @@ export const createService = defineSubgraph<AuthContext, AuthDeps>({
         },
       },
       async close() {
-        await Promise.all([relay.stop(), cleanup.stop()]);
+        await Promise.all([relay.stop(), cleanup.stop(), revocationKeeper.stop()]);
         await prisma.$disconnect();
       },
     };

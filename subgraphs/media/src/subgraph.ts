@@ -47,6 +47,7 @@ export const createService = defineSubgraph<MediaContext, MediaDeps>({
       dbName: mongoDatabaseName('media', resources.env),
       logger,
       appName: 'media',
+      monitorCommands: !resources.production,
     });
     let subscription: EventSubscription | undefined;
     try {

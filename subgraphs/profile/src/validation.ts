@@ -294,7 +294,11 @@ const languageNames = new Intl.DisplayNames(['en'], { type: 'language' });
 const languageCode = z
   .string()
   .regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code (two lowercase letters)')
-  .refine((code) => languageNames.of(code) !== code, 'must be an ISO 639-1 language code');
+  // Zod runs the refinement even when the regex failed, and ICU throws on a malformed tag.
+  .refine(
+    (code) => /^[a-z]{2}$/.test(code) && languageNames.of(code) !== code,
+    'must be an ISO 639-1 language code',
+  );
 
 /** An IANA zone name (no raw offsets), stored in its canonical spelling. */
 const timezone = z

@@ -215,6 +215,9 @@ export async function listUsers(
   const search = filter?.search?.trim();
   if (search !== undefined && search.length > 255)
     throw badUserInput('filter.search must be at most 255 characters', 'filter.search');
+  // PostgreSQL text cannot hold NUL: no account's name or email contains one.
+  if (search?.includes('\u0000'))
+    throw badUserInput('filter.search must not contain NUL characters', 'filter.search');
   const where: Prisma.UserWhereInput = {
     ...(filter?.accountStatus ? { accountStatus: filter.accountStatus } : {}),
     ...(filter?.role ? { role: filter.role } : {}),

@@ -4,6 +4,7 @@ import type { CleanupJob } from '../data/cleanup.js';
 import type { OutboxRelay } from '../data/outbox.js';
 import type { PrismaClient } from '../data/prisma.js';
 import type { PasswordHasher, SecretHasher } from './crypto.js';
+import { revocationWindowSeconds, type RevocationKeeper } from './revocation-keeper.js';
 import type { AccessTokens } from './tokens.js';
 
 /** What the auth service opens once per process and its operations work with. */
@@ -18,6 +19,8 @@ export interface AuthDeps {
   readonly relay: OutboxRelay;
   readonly cleanup: CleanupJob;
   readonly revocations: SessionRevocations;
+  /** Restores `revocations` from PostgreSQL when the store lost them (revocation-keeper.ts). */
+  readonly revocationKeeper: RevocationKeeper;
   readonly limits: AuthRateLimits;
 }
 
@@ -39,8 +42,18 @@ export interface RequestClient {
 /**
  * Revokes sessions everywhere at once after the database said so: the shared revocation list makes
  * every subgraph refuse their access tokens (for as long as such a token could still be valid).
+ * PostgreSQL already holds the revocation, so a store that cannot be written (Redis down) does not
+ * fail the operation: the keeper restores the store from PostgreSQL as soon as it answers, and
+ * until then verifiers cannot check revocations and refuse every token anyway.
  */
 export async function revokeEverywhere(deps: AuthDeps, sessionIds: readonly string[]): Promise<void> {
-  // Entries outlive the longest access token by the verifiers' clock tolerance and a margin.
-  await deps.revocations.revoke(sessionIds, deps.config.ACCESS_TOKEN_TTL_SECONDS + 60);
+  try {
+    await deps.revocations.revoke(sessionIds, revocationWindowSeconds(deps.config.ACCESS_TOKEN_TTL_SECONDS));
+  } catch (error) {
+    deps.logger.warn(
+      { err: error, sessions: sessionIds.length },
+      'revocation not cached yet; restoring later',
+    );
+    deps.revocationKeeper.markDirty();
+  }
 }

@@ -1,4 +1,4 @@
-import { forbidden, notFound, unauthenticated, type Viewer } from '@social/kit';
+import { UUID_PATTERN, forbidden, notFound, unauthenticated, type Viewer } from '@social/kit';
 import type { User, UserSession } from '../data/prisma.js';
 import { randomToken } from './crypto.js';
 import { revokeEverywhere, type AuthDeps, type RequestClient } from './deps.js';
@@ -188,7 +188,10 @@ export async function logout(deps: AuthDeps, viewer: Viewer, allDevices: boolean
 }
 
 export async function revokeSession(deps: AuthDeps, viewer: Viewer, sessionId: string): Promise<boolean> {
-  const session = await deps.prisma.userSession.findFirst({ where: { id: sessionId, userId: viewer.id } });
+  // A malformed id names no session (the column is a uuid: PostgreSQL would refuse the query).
+  const session = UUID_PATTERN.test(sessionId)
+    ? await deps.prisma.userSession.findFirst({ where: { id: sessionId, userId: viewer.id } })
+    : null;
   if (!session) throw notFound('Session', sessionId);
   const ids = await revokeSessions(deps, viewer.id, { sessionId });
   await revokeEverywhere(deps, [sessionId]);

@@ -20,7 +20,10 @@ export const email = z
   .trim()
   .max(255, 'must be at most 255 characters')
   .regex(EMAIL_PATTERN, 'must be a valid email address');
-const personName = requiredText(100);
+/** PostgreSQL text cannot hold NUL (0x00): refused here rather than failing the query. */
+const withoutNul = (value: string) => !value.includes('\u0000');
+const NUL_MESSAGE = 'must not contain NUL characters';
+const personName = requiredText(100).refine(withoutNul, NUL_MESSAGE);
 const phoneNumber = z
   .string()
   .trim()
@@ -41,10 +44,10 @@ export const registerInput = z.object({
 });
 
 export const loginInput = z.object({
-  identifier: requiredText(255),
+  identifier: requiredText(255).refine(withoutNul, NUL_MESSAGE),
   password: passwordBytes,
   deviceType: z.enum(['Web', 'Mobile', 'Desktop']).nullish(),
-  deviceInfo: z.string().max(500, 'must be at most 500 characters').nullish(),
+  deviceInfo: z.string().max(500, 'must be at most 500 characters').refine(withoutNul, NUL_MESSAGE).nullish(),
 });
 
 export const verifyEmailInput = z.object({

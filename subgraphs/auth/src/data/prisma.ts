@@ -1,5 +1,11 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  ReconnectingPool,
+  retryOnConnectionLoss,
+  type RetryPolicy,
+} from './reconnect.js';
 
 export type { User, UserSession, UserLoginHistory } from '../generated/prisma/client.js';
 
@@ -7,9 +13,34 @@ export type { User, UserSession, UserLoginHistory } from '../generated/prisma/cl
 export type Db = PrismaClient | Prisma.TransactionClient;
 export { PrismaClient };
 
-/** One client (and pg pool) per process (STYLE 6), over `@prisma/adapter-pg` (DESIGN 2). */
-export function createPrismaClient(databaseUrl: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: 10 }) });
+export interface PrismaClientOptions {
+  /** How long operations retry a lost or refused database connection (data/reconnect.ts). */
+  readonly retry?: RetryPolicy;
+  /** Told about each retry (logging). */
+  readonly onRetry?: (error: unknown, attempt: number) => void;
+}
+
+/**
+ * One client (and pg pool) per process (STYLE 6), over `@prisma/adapter-pg` (DESIGN 2). A dropped
+ * connection is retried rather than failed: statements and checkouts by the pool, interactive
+ * transactions (`$transaction(fn)`) by running `fn` again, which is safe because the server rolled
+ * the broken transaction back.
+ */
+export function createPrismaClient(databaseUrl: string, options: PrismaClientOptions = {}): PrismaClient {
+  const policy = options.retry ?? DEFAULT_RETRY_POLICY;
+  const pool = new ReconnectingPool(
+    { connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 10_000, keepAlive: true },
+    policy,
+    options.onRetry,
+  );
+  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  const transaction = client.$transaction.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  const retrying = (...args: unknown[]) =>
+    typeof args[0] === 'function'
+      ? retryOnConnectionLoss(() => transaction(...args), policy, options.onRetry)
+      : transaction(...args);
+  client.$transaction = retrying as PrismaClient['$transaction'];
+  return client;
 }
 
 /** A unique index said no (e.g. a concurrent registration took the username first). */

@@ -9,7 +9,7 @@ export const Query = {
     context.viewer ? context.loaders.userById.load(context.viewer.id) : null,
 
   user: (_root: unknown, args: { id: string }, context: AuthContext) => {
-    if (!UUID_PATTERN.test(args.id)) throw badUserInput('id must be a UUID_PATTERN', 'id');
+    if (!UUID_PATTERN.test(args.id)) throw badUserInput('id must be a UUID', 'id');
     return context.loaders.userById.load(args.id);
   },
 

@@ -50,7 +50,8 @@ export const User = {
     let before: bigint | undefined;
     if (args.after) {
       const [id] = decodeCursor(args.after, 1);
-      if (typeof id !== 'string' || !/^[0-9]{1,19}$/.test(id))
+      // login_id is a bigint: a larger number is no cursor of ours (PostgreSQL would refuse it).
+      if (typeof id !== 'string' || !/^[0-9]{1,19}$/.test(id) || BigInt(id) > 9223372036854775807n)
         throw badUserInput('after is not a valid cursor', 'after');
       before = BigInt(id);
     }

@@ -78,7 +78,8 @@ const byMime = new Map(formats.map((format) => [format.mime, format]));
 /** Lower case, without parameters (`; charset=...`), aliases resolved. */
 export function normalizeMime(value: string): string {
   const bare = (value.split(';')[0] ?? '').trim().toLowerCase();
-  return ALIASES[bare] ?? bare;
+  // Own keys only: `constructor` or `__proto__` would otherwise find Object.prototype's members.
+  return Object.hasOwn(ALIASES, bare) ? (ALIASES[bare] as string) : bare;
 }
 
 /** The allowed format of a declared MIME type, or undefined when it is not allowed. */
