@@ -23,7 +23,16 @@ export default {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/**/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.data/'],
+  // The long suites run with `npm run test:reliability`: fuzzing, faults, soak, the stress tests
+  // (`*.stress.test.ts`: many concurrent writers) and the authorization matrix (minutes).
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '/dist/',
+    '/.data/',
+    '<rootDir>/test/reliability/',
+    '\\.stress\\.test\\.ts$',
+    '<rootDir>/test/security/authorization\\.test\\.ts$',
+  ],
   globalSetup: '<rootDir>/packages/testing/src/global-setup.js',
   globalTeardown: '<rootDir>/packages/testing/src/global-teardown.js',
   testTimeout: 30_000,

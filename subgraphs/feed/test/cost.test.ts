@@ -12,7 +12,15 @@ import { startFeedTestbed, type FeedTestbed } from './helpers.js';
 let bed: FeedTestbed;
 
 beforeAll(async () => {
-  bed = await startFeedTestbed({ EVENT_WAIT_MS: '2000' });
+  bed = await startFeedTestbed({
+    EVENT_WAIT_MS: '2000',
+    // Background pollers stay quiet while pages are measured: a 50-post page can take longer than
+    // the 1 s outbox poll on a loaded runner, adding one `find` to every run. Writes still kick
+    // the outbox at once, so the set-up's events flow as usual.
+    OUTBOX_POLL_MS: '600000',
+    GRAPH_CLEANUP_POLL_MS: '600000',
+    PRESENCE_SWEEP_MS: '600000',
+  });
 });
 afterAll(async () => {
   await bed?.stop();
@@ -41,7 +49,7 @@ type Page = {
   };
 };
 
-/** Commands per service while the page loads: the fewest of three runs (background pollers add some). */
+/** Commands per service while the page loads: the fewest of three runs (in case a poller still runs). */
 async function commandsFor(viewer: TestAccount, first: number): Promise<{ feed: number; profile: number }> {
   const runs: Array<{ feed: number; profile: number }> = [];
   for (let run = 0; run < 3; run += 1) {
