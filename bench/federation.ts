@@ -25,7 +25,7 @@ import { writeBarChartPng } from './chart.js';
 import { checkFederationBody, expectedFederationBodyBytes } from './federation/check.js';
 import { federationQuery, writeFederationSupergraph } from './federation/compose.js';
 import type { SubgraphUrls } from './federation/subgraphs.js';
-import { percentile, publishSection, runIfScript, type BenchOptions } from './report.js';
+import { cpuSeconds, percentile, publishSection, runIfScript, type BenchOptions } from './report.js';
 import { freePort } from '@social/stack';
 
 const SECTION = 'federation-gateways';
@@ -214,18 +214,6 @@ function procStatusKb(pid: number, field: string): number | undefined {
       readFileSync(`/proc/${pid}/status`, 'utf8'),
     );
     return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** User + system CPU seconds a process has used (Linux /proc; undefined elsewhere). */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat (utime, stime), counted from after the command name.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return undefined;
   }

@@ -20,7 +20,7 @@
 import type { TestAccount } from '@social/testing';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
@@ -74,6 +74,8 @@ interface Row {
   deliveriesPerSecond: number;
   /** p99 of the first and last third of the messages (sustained runs). */
   drift?: { first: number; last: number };
+  /** The gateway process's CPU time (user + system, /proc) over the row's messages, ms. */
+  gatewayCpuMs?: number;
 }
 
 interface Memory {
@@ -86,15 +88,15 @@ const f = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '-');
 
 function table(rows: readonly Row[]): string {
   const lines = [
-    '| subscribers | selection | mode | messages | deliveries | p50 ms | p99 ms | max ms | last subscriber p50 ms | delivered events/s | p99 first → last third |',
-    '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| subscribers | selection | mode | messages | deliveries | p50 ms | p99 ms | max ms | last subscriber p50 ms | delivered events/s | p99 first → last third | gateway CPU µs / delivery |',
+    '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
   ];
   for (const row of rows) {
     const sorted = [...row.latencies].sort((a, b) => a - b);
     const last = [...row.lastArrivals].sort((a, b) => a - b);
     const drift = row.drift ? `${f(row.drift.first)} → ${f(row.drift.last)}` : '';
     lines.push(
-      `| ${row.subscribers.toLocaleString('en')} | ${row.label} | ${row.mode} | ${row.messages} | ${sorted.length} | ${f(percentile(sorted, 50))} | ${f(percentile(sorted, 99))} | ${f(sorted.at(-1) ?? Number.NaN)} | ${f(percentile(last, 50))} | ${f(row.deliveriesPerSecond)} | ${drift} |`,
+      `| ${row.subscribers.toLocaleString('en')} | ${row.label} | ${row.mode} | ${row.messages} | ${sorted.length} | ${f(percentile(sorted, 50))} | ${f(percentile(sorted, 99))} | ${f(sorted.at(-1) ?? Number.NaN)} | ${f(percentile(last, 50))} | ${f(row.deliveriesPerSecond)} | ${drift} | ${row.gatewayCpuMs === undefined ? '-' : ((row.gatewayCpuMs * 1000) / Math.max(1, sorted.length)).toFixed(1)} |`,
     );
   }
   return lines.join('\n');
@@ -124,6 +126,8 @@ function pinSelf(cpus: string): boolean {
 interface GatewayProcess {
   readonly url: string;
   readonly pinned: boolean;
+  /** CPU time (user + system) the gateway process has used, ms (NaN off Linux). */
+  cpuMs(): number;
   /** Its /metrics sample of `name` (first series), or NaN. */
   metric(name: string): Promise<number>;
   stop(): Promise<void>;
@@ -138,6 +142,10 @@ async function startGatewayProcess(bed: ChatTestbed, cpuProfile: boolean): Promi
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'warn',
+    // `SUBSCRIPTIONS_EVENT_EXECUTOR=apollo` measures events resolved by @apollo/gateway's executor.
+    ...(process.env.SUBSCRIPTIONS_EVENT_EXECUTOR
+      ? { SUBSCRIPTIONS_EVENT_EXECUTOR: process.env.SUBSCRIPTIONS_EVENT_EXECUTOR }
+      : {}),
   };
   for (const key of ['JWT_PUBLIC_KEY', 'JWT_ISSUER', 'JWT_AUDIENCE']) {
     const value = bed.supergraph.stack.resources.env[key];
@@ -181,6 +189,14 @@ async function startGatewayProcess(bed: ChatTestbed, cpuProfile: boolean): Promi
   return {
     url: `${url}/graphql`,
     pinned,
+    cpuMs() {
+      try {
+        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);
+      } catch {
+        return Number.NaN;
+      }
+    },
     async metric(name) {
       const text = await (await fetch(`${url}/metrics`)).text();
       const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
@@ -396,7 +412,9 @@ export async function runGatewaySubscriptionsBench(options: BenchOptions): Promi
             deliveriesPerSecond: 0,
           };
           let deliveringMs = 0;
+          let cpuStart = Number.NaN;
           for (let i = 0; i < WARMUP + plan.sequential; i += 1) {
+            if (i === WARMUP) cpuStart = gateway.cpuMs();
             const content = `${label} ${plan.subscribers} ${i} ${randomUUID()}`;
             const delivered = clients.expect(content, 120_000);
             await send(group.id, content);
@@ -409,11 +427,13 @@ export async function runGatewaySubscriptionsBench(options: BenchOptions): Promi
             deliveringMs += last;
           }
           sequential.deliveriesPerSecond = (clients.count * plan.sequential) / (deliveringMs / 1000);
+          sequential.gatewayCpuMs = gateway.cpuMs() - cpuStart;
           rows.push(sequential);
           console.log(table([sequential]));
 
           // Sustained: a fixed rate, not waiting for deliveries.
           const total = plan.rate * plan.seconds;
+          const sustainedCpuStart = gateway.cpuMs();
           const started = performance.now();
           const perMessage: Array<Promise<number[]>> = [];
           for (let i = 0; i < total; i += 1) {
@@ -441,6 +461,7 @@ export async function runGatewaySubscriptionsBench(options: BenchOptions): Promi
             lastArrivals: all.map((latencies) => Math.max(...latencies)),
             deliveriesPerSecond: (clients.count * total) / (elapsed / 1000),
             drift: { first: p99Of(all.slice(0, third)), last: p99Of(all.slice(-third)) },
+            gatewayCpuMs: gateway.cpuMs() - sustainedCpuStart,
           };
           rows.push(sustained);
           console.log(table([sustained]));
@@ -470,7 +491,10 @@ export async function runGatewaySubscriptionsBench(options: BenchOptions): Promi
     'the sustained rows send at the fixed rate without waiting and report delivered events/s over the',
     'run and the p99 of its first and last third of messages (equal: the latency stays bounded).',
     'Latency is from the client sending the mutation to the event arriving, over every (message,',
-    "subscriber) pair. Memory is the growth of the gateway's RSS and V8 heap (its /metrics, no GC",
+    'subscriber) pair. "Gateway CPU µs / delivery" is the gateway process\'s CPU time (/proc) over the',
+    "row's messages (the sendMessage requests included) per delivered event: unlike latency, it stays",
+    'comparable when other work shares the machine.',
+    "Memory is the growth of the gateway's RSS and V8 heap (its /metrics, no GC",
     'forced) over connecting and subscribing the clients, per connection.',
     '',
     `Placement: the gateway ${gateway?.pinned ? 'pinned to core 1 (`taskset -c 1`)' : 'not pinned (no taskset or one core)'}; the clients, the six`,

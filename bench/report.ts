@@ -1,5 +1,5 @@
 // Shared by the benchmarks: options, machine description, and docs/BENCHMARKS.md section updates.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import os from 'node:os';
@@ -94,4 +94,16 @@ export async function runIfScript(
     ...(write ? ['--write'] : []),
   ].join(' ');
   await run({ full, write, command });
+}
+
+/** User + system CPU seconds a process has used so far (Linux /proc), or undefined when it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces), from field 3: utime is 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }

@@ -6,7 +6,8 @@
  *
  * prints `{"url": ...}` once listening. `stock` is ApolloServer + ApolloGateway with default
  * settings; `ours` is `createGateway` in production mode (the edge included), inbound deduplication
- * off or on; `ours-apollo-executor` is our edge over `@apollo/gateway`'s executor.
+ * off or on; `ours-apollo-executor` is our edge over `@apollo/gateway`'s executor. `FAST_PATH=off`
+ * sends every request of ours through Apollo Server's pipeline (no edge fast path).
  */
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -56,6 +57,8 @@ if (mode === 'stock') {
     watchSupergraph: false,
     graphiql: false,
     dedupeInbound: mode === 'ours-dedupe',
+    // FAST_PATH=off: every request through Apollo Server's pipeline (the step before the fast path).
+    fastPath: process.env.FAST_PATH !== 'off',
     apolloExecutor: mode === 'ours-apollo-executor',
   });
   const url = await gateway.listen(port, '127.0.0.1');

@@ -9,6 +9,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { expressMiddleware } from '@as-integrations/express5';
 import {
+  keepIdleConnectionsLonger,
   listenHttp,
   mountHealthRoutes,
   viewerOfRequest,
@@ -35,7 +36,9 @@ import {
 import { GatewayMetrics } from './metrics.js';
 import { gatewayFormatError, observabilityPlugin } from './observability.js';
 import { allowlistMiddleware, type PersistedOperations } from './persisted.js';
-import { FederatedExecutor } from './execution/index.js';
+import { FederatedExecutor, type PrecomputedExecution } from './execution/index.js';
+import { postToSubgraph, subgraphHeaders } from './execution/subgraph-http.js';
+import { fastQueryPath, precomputedOf } from './fast-path.js';
 import { supergraphSubgraphs } from './supergraph.js';
 import { mountGraphiql } from './graphiql/index.js';
 import {
@@ -67,6 +70,8 @@ export interface GatewayContext {
   readonly viewer: Viewer | null;
   /** The HTTP request's access-log record (absent outside HTTP, e.g. subscription events). */
   readonly record?: RequestRecord;
+  /** This request's result, already computed by the edge's fast path (fast-path.ts). */
+  readonly precomputed?: PrecomputedExecution;
 }
 
 export interface GatewayOptions {
@@ -120,6 +125,11 @@ export interface GatewayOptions {
    * execution. Mutations never do. README "Query execution" argues the default.
    */
   readonly dedupeInbound?: boolean;
+  /**
+   * The edge's fast path for plain POST queries (fast-path.ts; default on with our executor): they
+   * skip Apollo Server's per-request pipeline and deduplicated callers share one serialised body.
+   */
+  readonly fastPath?: boolean;
   /**
    * Run query plans with `@apollo/gateway`'s own executor instead of ours (src/execution/): a
    * comparison point for benchmarks and a way back; no inbound deduplication then.
@@ -278,6 +288,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   if (options.graphiql ?? !production) mountGraphiql(app);
   // end GraphiQL
   const httpServer = createServer(app);
+  keepIdleConnectionsLonger(httpServer);
   const state: HealthState = { accepting: true };
   // Federated subscriptions (graphql-ws on /graphql)
   const subscriptions = createSubscriptionServer({
@@ -288,6 +299,21 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(options.verifier ? { verifier: options.verifier } : {}),
     dataSource: (name, url) =>
       new ForwardingDataSource({ url, fetcher: timedFetcher(name) as unknown as SubgraphFetcher }),
+    // Events' entity fetches: our executor's bare undici dispatch, with the subscriber's identity.
+    send: (name, url, body, context) =>
+      postToSubgraph(
+        agent,
+        metrics,
+        name,
+        url,
+        body,
+        subgraphHeaders({
+          authorization: context.authorization,
+          requestId: context.requestId,
+          userAgent: context.userAgent,
+          clientIp: context.clientIp,
+        }),
+      ),
     subgraphUrl: (name, recordedUrl) => subgraphUrls[name] ?? recordedUrl,
     production,
     validate: (schema, document, operationName, variables) =>
@@ -337,6 +363,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   let url: string | undefined;
   let started = false;
+  let stopping = false;
   return {
     app,
     httpServer,
@@ -358,12 +385,26 @@ export function createGateway(options: GatewayOptions): Gateway {
           express.json({ limit: bodyLimit }),
           batchGuard(options.maxBatchSize ?? 0),
           ...(options.persistedOperations ? [allowlistMiddleware(options.persistedOperations)] : []),
+          ...(execution && options.fastPath !== false
+            ? [
+                fastQueryPath({
+                  executor: execution,
+                  limits,
+                  metrics,
+                  dedupe: options.dedupeInbound ?? true,
+                  ...(options.verifier ? { verifier: options.verifier } : {}),
+                  stopping: () => stopping,
+                }),
+              ]
+            : []),
           expressMiddleware(apollo, {
             context: async ({ req, res }) => {
               const record = requestRecordOf(res);
               const authorization = req.headers.authorization;
               const viewer = options.verifier ? await viewerOfRequest(options.verifier, req) : null;
+              const precomputed = precomputedOf(res);
               return {
+                ...(precomputed ? { precomputed } : {}),
                 authorization,
                 requestId: record.requestId,
                 record,
@@ -382,6 +423,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     async stop() {
       state.accepting = false;
+      stopping = true;
       // Federated subscriptions: client sockets close (1001) before HTTP drains.
       await subscriptions.close();
       if (started) await apollo.stop();

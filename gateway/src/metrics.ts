@@ -68,6 +68,12 @@ export class GatewayMetrics {
     help: 'Subscription events delivered to clients.',
     registers: [this.registry],
   });
+  /** gateway_inbound_deduplicated_total: queries answered from a concurrent identical one's execution. */
+  readonly inboundDeduplicated = new Counter({
+    name: 'gateway_inbound_deduplicated_total',
+    help: "HTTP queries answered from a concurrent identical query's execution (inbound deduplication).",
+    registers: [this.registry],
+  });
   /** gateway_persisted_queries_total{outcome}: APQ hits and registrations. */
   readonly persistedQueries = new Counter({
     name: 'gateway_persisted_queries_total',

@@ -17,11 +17,14 @@ export interface CorpusOperation {
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const SOURCE_DIRS = ['subgraphs', 'test', 'bench', 'packages/testing/src'];
+/** The fuzzer's operations are hostile on purpose (over the limits, malformed): not client operations. */
+const HOSTILE_DIRS = new Set([join('test', 'reliability', 'fuzz')]);
 
 function sourceFiles(dir: string, into: string[] = []): string[] {
   for (const entry of readdirSync(dir)) {
     if (entry === 'node_modules' || entry === 'dist' || entry === 'generated') continue;
     const path = join(dir, entry);
+    if (HOSTILE_DIRS.has(relative(repoRoot, path))) continue;
     if (statSync(path).isDirectory()) sourceFiles(path, into);
     else if (/\.ts$/.test(entry) && !entry.endsWith('.d.ts')) into.push(path);
   }

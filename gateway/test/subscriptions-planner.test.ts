@@ -2,71 +2,23 @@
  * The planner glue of federated subscriptions, without servers: what goes to the owning subgraph,
  * what each event fetches afterwards (batched), and how the result is shaped.
  */
-import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { Supergraph } from '@apollo/federation-internals';
-import { silentLogger } from '@social/kit';
 import { GraphQLError } from 'graphql';
-import { readFileSync } from 'node:fs';
-import type { GatewayContext } from '../src/gateway.js';
-import {
-  SchemaSnapshot,
-  type OperationValidator,
-  type PreparedOperation,
-} from '../src/subscriptions/planner.js';
+import type { OperationValidator, PreparedOperation, SchemaSnapshot } from '../src/subscriptions/planner.js';
+import { planRequest as request, recordingSnapshot } from './subscriptions-snapshot.js';
 
-const coreSupergraphSdl = readFileSync(new URL('../../supergraph.graphql', import.meta.url), 'utf8');
-const apiSchema = Supergraph.build(coreSupergraphSdl).apiSchema().toGraphQLJSSchema();
-
-interface Fetch {
-  readonly subgraph: string;
-  readonly query: string;
-  readonly variables: Record<string, unknown>;
-  readonly authorization: string | undefined;
-}
-
+/** Subgraphs answering with data only (a subgraph without an answer is down). */
 function snapshotWith(
   answers: Record<string, (variables: Record<string, unknown>) => Record<string, unknown>>,
   validate?: OperationValidator,
 ) {
-  const fetches: Fetch[] = [];
-  const snapshot = new SchemaSnapshot({
-    apiSchema,
-    coreSupergraphSdl,
-    dataSource: (name): GraphQLDataSource<GatewayContext> => ({
-      async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
-        const variables = options.request.variables ?? {};
-        fetches.push({
-          subgraph: name,
-          query: options.request.query ?? '',
-          variables,
-          authorization: options.context.authorization,
-        });
-        const answer = answers[name];
-        if (!answer) throw new Error(`unexpected fetch to ${name}`);
-        return { data: answer(variables) };
-      },
-    }),
-    subgraphUrl: (_name, url) => url,
-    validate,
-    production: false,
-    planCacheSize: 10,
-  });
-  return { snapshot, fetches };
+  const withData = Object.fromEntries(
+    Object.entries(answers).map(([name, answer]) => [
+      name,
+      (variables: Record<string, unknown>) => ({ data: answer(variables) }),
+    ]),
+  );
+  return recordingSnapshot(withData, validate ? { validate } : {});
 }
-
-const request = (query: string, variables: Record<string, unknown>) => ({
-  query,
-  operationName: undefined,
-  variables,
-  context: {
-    authorization: 'Bearer alice',
-    requestId: 'r1',
-    clientIp: undefined,
-    userAgent: undefined,
-    viewer: null,
-  },
-  logger: silentLogger(),
-});
 
 function prepared(
   snapshot: SchemaSnapshot,

@@ -9,6 +9,7 @@ import type {
 } from '@apollo/server-gateway-interface';
 import {
   GraphQLError,
+  Kind,
   getVariableValues,
   valueFromASTUntyped,
   type DocumentNode,
@@ -48,8 +49,31 @@ export interface ExecutionOptions {
   readonly planCacheSize?: number;
 }
 
+/**
+ * A result computed for a request before Apollo Server saw it (the edge's fast path ran it and
+ * hands it over so Apollo formats its errors): returned (or thrown) for that request's own query.
+ */
+export type PrecomputedExecution = { readonly queryHash: string } & (
+  { readonly result: GatewayExecutionResult } | { readonly error: unknown }
+);
+
+/** What the executor reads from a request's context value. */
+export interface ExecutionIdentity extends Partial<ForwardedIdentity> {
+  readonly precomputed?: PrecomputedExecution;
+}
+
 /** The request context our executor reads: what Apollo Server passes to a gateway's executor. */
-type RequestContext = GatewayGraphQLRequestContext<Partial<ForwardedIdentity>>;
+type RequestContext = GatewayGraphQLRequestContext<ExecutionIdentity>;
+
+/** One operation of a parsed, validated document. */
+export interface OperationToRun {
+  /** sha256 (hex) of the document's text, as Apollo Server computes it. */
+  readonly queryHash: string;
+  /** The operation name the client sent. */
+  readonly operationName: string | undefined;
+  readonly document: DocumentNode;
+  readonly operation: OperationDefinitionNode;
+}
 
 interface PreparedOperation {
   readonly plan: QueryPlan;
@@ -119,8 +143,18 @@ class SupergraphSnapshot {
   }
 }
 
+function operationResolutionError(document: DocumentNode, operationName: string | undefined): GraphQLError {
+  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  if (operationName) return new GraphQLError(`Unknown operation named "${operationName}".`);
+  return new GraphQLError(
+    operations.length > 1
+      ? 'Must provide operation name if query contains multiple operations.'
+      : 'Must provide an operation.',
+  );
+}
+
 /** A fresh copy of a shared result for one more caller: its errors are its own objects. */
-function copyResult(result: GatewayExecutionResult): GatewayExecutionResult {
+export function copyResult(result: GatewayExecutionResult): GatewayExecutionResult {
   if (!result.errors) return result;
   return {
     ...result,
@@ -167,18 +201,56 @@ export class FederatedExecutor {
     return this.inflight.size;
   }
 
+  /** The API schema of the supergraph in use (what clients' operations are validated against). */
+  get apiSchema(): GraphQLSchema | undefined {
+    return this.snapshot?.apiSchema;
+  }
+
   readonly execute: GatewayExecutor = async (requestContext) => {
-    const snapshot = this.snapshot;
-    if (!snapshot) throw new Error('The supergraph is not loaded yet');
     const context = requestContext as unknown as RequestContext;
-    const variables = context.request.variables ?? {};
-    const definitions = context.operation.variableDefinitions;
-    if (definitions && definitions.length > 0) {
-      const { errors } = getVariableValues(snapshot.apiSchema, definitions, variables);
-      if (errors) return { errors };
+    // The edge's fast path (fast-path.ts) already ran this very request: its result, once more.
+    const precomputed = context.context.precomputed;
+    if (precomputed && precomputed.queryHash === context.queryHash) {
+      if ('error' in precomputed) throw precomputed.error;
+      return copyResult(precomputed.result);
     }
+    // Apollo Server leaves an unresolved operation to the executor and turns the error returned
+    // into a 400 OPERATION_RESOLUTION_FAILURE (graphql-js's messages, as its own executor gives).
+    if (!context.operation)
+      return { errors: [operationResolutionError(context.document, context.request.operationName)] };
+    if (context.operation.operation === 'subscription') {
+      return {
+        errors: [
+          new GraphQLError(
+            'Subscriptions are served over WebSocket (graphql-ws) at this URL, not over HTTP',
+            {
+              nodes: context.operation,
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            },
+          ),
+        ],
+      };
+    }
+    if (!this.snapshot?.apiSchema.getRootType(context.operation.operation)) {
+      const message = `Schema is not configured to execute ${context.operation.operation} operation.`;
+      return {
+        errors: [
+          new GraphQLError(message, {
+            nodes: context.operation,
+            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+          }),
+        ],
+      };
+    }
+    const variables = context.request.variables ?? {};
+    const operation: OperationToRun = {
+      queryHash: context.queryHash,
+      operationName: context.request.operationName,
+      document: context.document,
+      operation: context.operation,
+    };
     if (!this.dedupe || context.operation.operation !== 'query')
-      return this.run(snapshot, context, variables);
+      return this.executeOperation(operation, variables, context.context);
     const identity = context.context;
     const key = [
       context.queryHash,
@@ -189,8 +261,11 @@ export class FederatedExecutor {
       JSON.stringify(variables),
     ].join('\u0000');
     const shared = this.inflight.get(key);
-    if (shared) return copyResult(await shared);
-    const execution = this.run(snapshot, context, variables);
+    if (shared) {
+      this.options.metrics.inboundDeduplicated.inc();
+      return copyResult(await shared);
+    }
+    const execution = this.executeOperation(operation, variables, identity);
     this.inflight.set(key, execution);
     try {
       return await execution;
@@ -199,18 +274,37 @@ export class FederatedExecutor {
     }
   };
 
+  /**
+   * Runs one operation of a validated document for one caller (no deduplication here): variables
+   * coerced (their errors are the result), then planned (cached), executed and projected.
+   */
+  async executeOperation(
+    operation: OperationToRun,
+    variables: Record<string, unknown>,
+    identity: Partial<ForwardedIdentity>,
+  ): Promise<GatewayExecutionResult> {
+    const snapshot = this.snapshot;
+    if (!snapshot) throw new Error('The supergraph is not loaded yet');
+    const definitions = operation.operation.variableDefinitions;
+    if (definitions && definitions.length > 0) {
+      const { errors } = getVariableValues(snapshot.apiSchema, definitions, variables);
+      if (errors) return { errors };
+    }
+    return this.run(snapshot, operation, variables, identity);
+  }
+
   private async run(
     snapshot: SupergraphSnapshot,
-    context: RequestContext,
+    operation: OperationToRun,
     variables: Record<string, unknown>,
+    identity: Partial<ForwardedIdentity>,
   ): Promise<GatewayExecutionResult> {
     const prepared = snapshot.prepare(
-      context.queryHash,
-      context.request.operationName,
-      context.document,
-      context.operation,
+      operation.queryHash,
+      operation.operationName,
+      operation.document,
+      operation.operation,
     );
-    const identity = context.context;
     const headers = subgraphHeaders({
       authorization: identity.authorization,
       requestId: identity.requestId ?? '',

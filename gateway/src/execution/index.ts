@@ -1,1 +1,6 @@
-export { FederatedExecutor, type ExecutionOptions } from './executor.js';
+export {
+  FederatedExecutor,
+  type ExecutionOptions,
+  type OperationToRun,
+  type PrecomputedExecution,
+} from './executor.js';

@@ -116,7 +116,11 @@ export async function postToSubgraph(
     response = await post(dispatcher, url, body, headers);
   } catch (error) {
     end({ outcome: 'network_error' });
-    throw error;
+    // Refused, reset or timed out: say which service, not its address (the cause stays in logs).
+    throw new GraphQLError(`The ${subgraph} service is unavailable`, {
+      originalError: error instanceof Error ? error : undefined,
+      extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'SUBGRAPH_UNAVAILABLE', serviceName: subgraph },
+    });
   }
   const ok = response.status >= 200 && response.status < 300;
   end({ outcome: ok ? 'ok' : 'http_error' });
@@ -131,6 +135,12 @@ export async function postToSubgraph(
       } catch {
         parsed = text;
       }
+    }
+    // A subgraph refuses what the gateway cannot check (a custom scalar's literal or variable,
+    // e.g. an invalid DateTime) with 400 and its own coded errors: the client's, passed on.
+    const refused = (parsed as { errors?: unknown } | null)?.errors;
+    if (response.status === 400 && Array.isArray(refused) && refused.length > 0) {
+      return { data: null, errors: refused as SubgraphResult['errors'] };
     }
     const extensions: Record<string, unknown> = {
       response: { url, status: response.status, statusText, body: parsed },

@@ -29,6 +29,11 @@ export interface SubscriptionOptions {
    * (4403), as are sockets whose token expired (at its `exp`), so clients reconnect with a new one.
    */
   readonly reverifyMs?: number;
+  /**
+   * What resolves events' fields from other subgraphs: our executor (src/execution/, default) or
+   * `@apollo/gateway`'s `executeQueryPlan` (a comparison point for benchmarks and a way back).
+   */
+  readonly eventExecutor?: 'ours' | 'apollo';
 }
 
 export type ResolvedSubscriptionOptions = Required<SubscriptionOptions>;
@@ -46,6 +51,7 @@ export const DEFAULT_SUBSCRIPTION_OPTIONS: ResolvedSubscriptionOptions = {
   keepAliveMs: 12_000,
   planCacheSize: 500,
   reverifyMs: 60_000,
+  eventExecutor: 'ours',
 };
 
 export function resolveSubscriptionOptions(options: SubscriptionOptions = {}): ResolvedSubscriptionOptions {
@@ -68,6 +74,7 @@ export const subscriptionConfigShape = {
   SUBSCRIPTIONS_UPSTREAM_RETRY_MAX_MS: positive(),
   SUBSCRIPTIONS_KEEPALIVE_MS: positive(),
   SUBSCRIPTIONS_REVERIFY_MS: positive(),
+  SUBSCRIPTIONS_EVENT_EXECUTOR: z.enum(['ours', 'apollo']).optional(),
 };
 
 export type SubscriptionConfig = z.infer<z.ZodObject<typeof subscriptionConfigShape>>;
@@ -85,6 +92,7 @@ export function subscriptionOptionsFromConfig(config: SubscriptionConfig): Subsc
     upstreamRetryMaxMs: config.SUBSCRIPTIONS_UPSTREAM_RETRY_MAX_MS,
     keepAliveMs: config.SUBSCRIPTIONS_KEEPALIVE_MS,
     reverifyMs: config.SUBSCRIPTIONS_REVERIFY_MS,
+    eventExecutor: config.SUBSCRIPTIONS_EVENT_EXECUTOR,
   };
 }
 

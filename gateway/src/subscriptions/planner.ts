@@ -12,6 +12,7 @@ import {
   getOperationAST,
   getVariableValues,
   parse,
+  valueFromASTUntyped,
   specifiedRules,
   validate,
   type DocumentNode,
@@ -22,6 +23,19 @@ import {
 } from 'graphql';
 import type { Logger } from '@social/kit';
 import type { GatewayContext } from '../gateway.js';
+import { PlanRun, type SubgraphResult } from '../execution/plan.js';
+import { OperationProjection } from '../execution/projection.js';
+
+/**
+ * Sends one subgraph fetch of an event's plan (the JSON request body, already built) with the
+ * identity of the subscribing client, and gives the subgraph's answer.
+ */
+export type EventFetchSend = (
+  subgraph: string,
+  url: string,
+  body: string,
+  context: GatewayContext,
+) => Promise<SubgraphResult>;
 
 /**
  * An extra check of every operation after GraphQL validation and before planning: the gateway's
@@ -65,6 +79,11 @@ export interface PreparedOperation {
   readonly hasFollowUpFetches: boolean;
   /** A query's plan, or the plan each event runs: the event's data as the primary's answer, then the rest. */
   readonly plan: QueryPlan;
+  /** A subscription's events: the response projection (compiled once) and variable defaults. */
+  readonly events?: {
+    readonly projection: OperationProjection;
+    readonly variableDefaults: ReadonlyMap<string, unknown>;
+  };
 }
 
 export interface SnapshotOptions {
@@ -78,6 +97,16 @@ export interface SnapshotOptions {
   readonly maxTokens?: number | undefined;
   readonly production: boolean;
   readonly planCacheSize: number;
+  /**
+   * How an event's follow-up fetches reach the subgraphs (the gateway's undici pool); default:
+   * through `dataSource`.
+   */
+  readonly send?: EventFetchSend;
+  /**
+   * Which executor resolves events: ours (src/execution/, the default) or `@apollo/gateway`'s
+   * `executeQueryPlan` (kept as the reference the tests compare with).
+   */
+  readonly eventExecutor?: 'ours' | 'apollo';
 }
 
 function variablesUsed(variables: Record<string, unknown>, names: readonly string[] | undefined) {
@@ -227,8 +256,14 @@ export class SchemaSnapshot {
       return { ...base, primary: undefined, hasFollowUpFetches: false, plan: queryPlan };
     }
     const eventFetch: FetchNode = { ...node.primary, serviceName: EVENT_SOURCE };
+    const variableDefaults = new Map<string, unknown>();
+    for (const variable of definition.variableDefinitions ?? []) {
+      if (variable.defaultValue)
+        variableDefaults.set(variable.variable.name.value, valueFromASTUntyped(variable.defaultValue));
+    }
     return {
       ...base,
+      events: { projection: new OperationProjection(this.apiSchema, document, definition), variableDefaults },
       primary: node.primary,
       hasFollowUpFetches: node.rest !== undefined,
       plan: {
@@ -280,17 +315,67 @@ export class SchemaSnapshot {
       return { ...(event.data === null ? { data: null } : {}), errors: eventErrors };
     }
     const data = event.data;
-    const source: GraphQLDataSource = { process: async () => ({ data }) };
-    const result = await executeQueryPlan(
-      prepared.plan,
-      { ...this.dataSources, [EVENT_SOURCE]: source },
-      requestContext(request),
-      prepared.operationContext,
-      this.supergraphSchema,
-      this.federationApiSchema,
-    );
-    const errors = [...eventErrors, ...(result.errors ?? [])];
-    return { data: result.data as Record<string, unknown> | null, ...(errors.length > 0 ? { errors } : {}) };
+    const events = prepared.events;
+    if (this.options.eventExecutor === 'apollo' || !events) {
+      const source: GraphQLDataSource = { process: async () => ({ data }) };
+      const result = await executeQueryPlan(
+        prepared.plan,
+        { ...this.dataSources, [EVENT_SOURCE]: source },
+        requestContext(request),
+        prepared.operationContext,
+        this.supergraphSchema,
+        this.federationApiSchema,
+      );
+      const errors = [...eventErrors, ...(result.errors ?? [])];
+      return {
+        data: result.data as Record<string, unknown> | null,
+        ...(errors.length > 0 ? { errors } : {}),
+      };
+    }
+    // Our executor: the event's data is the primary fetch's answer, the rest of the plan fetches
+    // (each Flatten one batch of representations per event), the compiled projection shapes it.
+    const eventAnswer: SubgraphResult = { data };
+    const run = new PlanRun({
+      variables: request.variables,
+      variableDefaults: events.variableDefaults,
+      supergraphSchema: this.supergraphSchema,
+      send: (fetch, body) => {
+        if (fetch.serviceName === EVENT_SOURCE) return Promise.resolve(eventAnswer);
+        const url = this.subgraphUrls[fetch.serviceName];
+        if (url === undefined) throw new Error(`Couldn't find service with name "${fetch.serviceName}"`);
+        return this.send(fetch.serviceName, url, body, request);
+      },
+    });
+    const node = prepared.plan.node;
+    if (node && node.kind !== 'Subscription') await run.run(node);
+    const projected = events.projection.project(run.data, request.variables);
+    // As executeQueryPlan's result here: fetch errors; completion errors only null their fields.
+    const errors = [...eventErrors, ...(run.errors as GraphQLError[])];
+    return { data: projected.data, ...(errors.length > 0 ? { errors } : {}) };
+  }
+
+  /** One fetch of an event's plan: the gateway's pool, or the data source (tests, no pool given). */
+  private send(
+    subgraph: string,
+    url: string,
+    body: string,
+    request: OperationRequest,
+  ): Promise<SubgraphResult> {
+    if (this.options.send) return this.options.send(subgraph, url, body, request.context);
+    const source = this.dataSources[subgraph];
+    if (!source) throw new Error(`Couldn't find service with name "${subgraph}"`);
+    const parsed = JSON.parse(body) as {
+      query: string;
+      operationName?: string;
+      variables?: Record<string, unknown>;
+    };
+    const incoming = requestContext(request);
+    return source.process({
+      kind: 'incoming operation',
+      request: parsed,
+      incomingRequestContext: incoming,
+      context: request.context,
+    } as Parameters<GraphQLDataSource<GatewayContext>['process']>[0]) as Promise<SubgraphResult>;
   }
 }
 
