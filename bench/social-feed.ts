@@ -6,11 +6,13 @@
  * page size RPS, latency percentiles, errors and MongoDB commands per request per service.
  *
  *   npx tsx --conditions=development bench/social-feed.ts [--full] [--write] [--profile DIR]
- *     [--users N --posts M] [--cpu N]
+ *     [--users N --posts M] [--cpu N] [--mongo-inline]
  *
- * The system under test (gateway, six subgraphs, embedded MongoDB, in-process pub/sub and events:
- * the test harness of packages/testing, one Node process) runs as a child process pinned to core 1
- * with taskset; this process, the load generator, pins itself to core 0. PostgreSQL (auth) is the
+ * The system under test (gateway, six subgraphs, in-process pub/sub and events: the test harness
+ * of packages/testing, one Node process) and the embedded MongoDB (a process of its own;
+ * `--mongo-inline` runs it inside the services' process instead, as the harness does in tests)
+ * run as child processes pinned to core 1 with taskset; this process, the load generator, pins
+ * itself to core 0. PostgreSQL (auth) is the
  * harness's. `--profile DIR` writes a CPU profile of the child for each page size's measurement.
  * `--cpu N` measures instead the CPU time of the system under test per request (N sequential
  * requests per page size after N warm-up requests): the figure to compare optimisations with on a
@@ -24,8 +26,16 @@ import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MONGO_EMBEDDED_BIN, uriOfChild } from '@social/mongo-embedded';
 import { writeBarChartPng } from './chart.js';
-import { machineInfo, percentile, publishSection, runIfScript, type BenchOptions } from './report.js';
+import {
+  cpuSeconds,
+  machineInfo,
+  percentile,
+  publishSection,
+  runIfScript,
+  type BenchOptions,
+} from './report.js';
 
 const SECTION = 'social-feed';
 const CONNECTIONS = 50;
@@ -157,6 +167,8 @@ function postFeedPage(
 
 /** The system under test's young-generation semi-space, in MB (V8's default on 64-bit: 16). */
 const SEMI_SPACE_MB = Number(process.env.BENCH_SEMI_SPACE_MB ?? 64);
+/** The embedded MongoDB process's heap limit, in MB: the `--full` data set needs several GB. */
+const MONGO_HEAP_MB = 16_384;
 
 async function serve(users: number, posts: number): Promise<void> {
   const send = (message: FromServer) => process.send?.(message);
@@ -280,7 +292,11 @@ async function load(
 
 class Server {
   private readonly waiting: { resolve: (message: FromServer) => void; reject: (error: Error) => void }[] = [];
-  constructor(readonly child: ChildProcess) {
+  /** `mongoPid`: the embedded MongoDB's own process, when it has one (its CPU time counts too). */
+  constructor(
+    readonly child: ChildProcess,
+    private readonly mongoPid?: number,
+  ) {
     child.on('message', (message: FromServer) => this.waiting.shift()?.resolve(message));
     child.once('exit', (code) => {
       for (const waiter of this.waiting.splice(0)) {
@@ -305,12 +321,21 @@ class Server {
     if (reply.type !== 'counts') throw new Error(`unexpected reply ${reply.type}`);
     return reply.counts;
   }
+  /** CPU time used so far, in µs: the services' process and the embedded MongoDB's (0 if inline). */
+  async cpu(): Promise<{ servicesMicros: number; mongoMicros: number; gcMs: number }> {
+    const reply = await this.ask({ type: 'cpu' });
+    if (reply.type !== 'cpu') throw new Error(`unexpected reply ${reply.type}`);
+    const mongoSeconds = this.mongoPid === undefined ? 0 : cpuSeconds(this.mongoPid);
+    if (mongoSeconds === undefined) throw new Error('the embedded MongoDB process is gone');
+    return { servicesMicros: reply.micros, mongoMicros: mongoSeconds * 1e6, gcMs: reply.gcMs };
+  }
 }
 
 /**
  * CPU time of the system under test per request, for comparing optimisations on a loaded machine:
  * `requests` sequential home-feed requests (one at a time, viewers in turn) after as many warm-up
- * requests, CPU time (user + system) of the whole child process divided by the requests.
+ * requests, CPU time (user + system) of the services' process and the embedded MongoDB's divided
+ * by the requests.
  */
 async function cpuPerRequest(
   server: Server,
@@ -321,6 +346,8 @@ async function cpuPerRequest(
   profileDir: string | undefined,
 ): Promise<{
   cpuMs: number;
+  /** Of `cpuMs`, the embedded MongoDB's process (0 when it runs inside the services'). */
+  mongoCpuMs: number;
   gcMs: number;
   wallMs: number;
   commands: Record<string, number>;
@@ -340,17 +367,12 @@ async function cpuPerRequest(
   for (let i = 0; i < requests; i += 1) await one(tokens[i % tokens.length]!);
   errors = 0;
   if (profileDir) await server.ask({ type: 'profile-start' });
-  const cpu = async () => {
-    const reply = await server.ask({ type: 'cpu' });
-    if (reply.type !== 'cpu') throw new Error(`unexpected reply ${reply.type}`);
-    return reply;
-  };
   const countsBefore = await server.counts();
-  const before = await cpu();
+  const before = await server.cpu();
   const started = performance.now();
   for (let i = 0; i < requests; i += 1) await one(tokens[(i * 7) % tokens.length]!);
   const wallMs = performance.now() - started;
-  const after = await cpu();
+  const after = await server.cpu();
   const countsAfter = await server.counts();
   if (profileDir) {
     await mkdir(profileDir, { recursive: true });
@@ -363,8 +385,12 @@ async function cpuPerRequest(
       (countsAfter[service] ?? 0) - (countsBefore[service] ?? 0),
     ]),
   );
+  const perRequestMs = (micros: number) => micros / 1000 / requests;
   return {
-    cpuMs: (after.micros - before.micros) / 1000 / requests,
+    cpuMs: perRequestMs(
+      after.servicesMicros + after.mongoMicros - before.servicesMicros - before.mongoMicros,
+    ),
+    mongoCpuMs: perRequestMs(after.mongoMicros - before.mongoMicros),
     gcMs: (after.gcMs - before.gcMs) / requests,
     wallMs: wallMs / requests,
     commands,
@@ -405,7 +431,14 @@ function pin(pid: number, core: number): boolean {
 }
 
 export async function runSocialFeedBench(
-  options: BenchOptions & { profileDir?: string; users?: number; posts?: number; cpuRequests?: number },
+  options: BenchOptions & {
+    profileDir?: string;
+    users?: number;
+    posts?: number;
+    cpuRequests?: number;
+    /** Where the embedded MongoDB runs: a process of its own (default) or inside the services'. */
+    mongo?: 'process' | 'inline';
+  },
 ): Promise<Row[]> {
   const users = options.users ?? (options.full ? 10_000 : 1_000);
   const posts = options.posts ?? (options.full ? 200_000 : 20_000);
@@ -427,14 +460,17 @@ export async function runSocialFeedBench(
     String(posts),
   ];
   const pinned = os.cpus().length >= 2;
-  const child = spawn(
-    pinned ? 'taskset' : process.execPath,
-    pinned ? ['-c', '1', process.execPath, ...nodeArgs] : nodeArgs,
-    {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
-  const server = new Server(child);
+  const onCore1 = (args: readonly string[]) =>
+    pinned
+      ? (['taskset', ['-c', '1', process.execPath, ...args]] as const)
+      : ([process.execPath, args] as const);
+  const mongo = options.mongo === 'inline' ? undefined : await startMongoProcess(onCore1);
+  const [command, args] = onCore1(nodeArgs);
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...(mongo ? { MONGO_URL: mongo.url } : {}) },
+  });
+  const server = new Server(child, mongo?.process.pid);
   const loadPinned = pinned && pin(process.pid, 0);
   try {
     const ready = await server.next();
@@ -457,8 +493,8 @@ export async function runSocialFeedBench(
         );
         const per = (service: string) => ((r.commands[service] ?? 0) / options.cpuRequests!).toFixed(2);
         console.log(
-          `page ${first}: ${r.cpuMs.toFixed(2)} CPU ms/request (GC pauses ${r.gcMs.toFixed(2)} ms, ` +
-            `${((100 * r.gcMs) / r.cpuMs).toFixed(0)}%), ${r.wallMs.toFixed(2)} wall ms/request, ` +
+          `page ${first}: ${r.cpuMs.toFixed(2)} CPU ms/request (${options.mongo === 'inline' ? 'MongoDB inline' : `MongoDB process ${r.mongoCpuMs.toFixed(2)} ms`}; ` +
+            `services' GC pauses ${r.gcMs.toFixed(2)} ms), ${r.wallMs.toFixed(2)} wall ms/request, ` +
             `${r.errors} errors; feed / profile / media MongoDB commands per request ${per('feed')} / ${per('profile')} / ${per('media')}`,
         );
       }
@@ -519,7 +555,9 @@ export async function runSocialFeedBench(
       `Errors: non-200 responses, responses with \`errors\`, and pages shorter than asked. MongoDB commands`,
       'are counted with driver command monitoring (kit `onMongoCommand`, per service `appName`) over the',
       'row, background pollers included.',
-      `The system under test (gateway, the six subgraphs and the embedded MongoDB in one Node process)` +
+      `The system under test (gateway and the six subgraphs in one Node process, ${
+        options.mongo === 'inline' ? 'the embedded MongoDB inside it)' : 'the embedded MongoDB in a second)'
+      }` +
         (pinned ? ' is pinned to core 1 with `taskset`' : ' is not pinned (one core)') +
         `; the load generator${loadPinned ? ' to core 0' : ''}. Load average when the rows ran: ${os
           .loadavg()
@@ -535,6 +573,38 @@ export async function runSocialFeedBench(
     if (child.exitCode === null) {
       await server.ask({ type: 'stop' }).catch(() => undefined);
     }
+    await mongo?.stop();
+  }
+}
+
+/**
+ * The embedded MongoDB as a process of its own, beside the services on their core: its data set
+ * (every document and index, in V8's heap) then neither shares the services' heap limit nor makes
+ * their garbage collections walk it. The `--full` data set needs a larger heap than the services.
+ */
+async function startMongoProcess(
+  onCore1: (args: readonly string[]) => readonly [string, readonly string[]],
+): Promise<{ url: string; process: ChildProcess; stop(): Promise<void> }> {
+  const [command, args] = onCore1([
+    `--max-old-space-size=${MONGO_HEAP_MB}`,
+    `--max-semi-space-size=${SEMI_SPACE_MB}`,
+    MONGO_EMBEDDED_BIN,
+    '--port',
+    '0',
+    '--quiet',
+  ]);
+  const mongo = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => mongo.once('exit', () => resolve()));
+  const stop = async () => {
+    if (mongo.exitCode !== null || mongo.signalCode !== null) return;
+    mongo.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    return { url: await uriOfChild(mongo), process: mongo, stop };
+  } catch (error) {
+    await stop();
+    throw error;
   }
 }
 
@@ -549,7 +619,11 @@ if (process.argv[2] === '--serve') {
   const users = flag('--users');
   const posts = flag('--posts');
   const cpu = flag('--cpu');
-  const sizes = [...(users ? ['--users', users] : []), ...(posts ? ['--posts', posts] : [])];
+  const sizes = [
+    ...(users ? ['--users', users] : []),
+    ...(posts ? ['--posts', posts] : []),
+    ...(process.argv.includes('--mongo-inline') ? ['--mongo-inline'] : []),
+  ];
   await runIfScript(import.meta.url, 'bench/social-feed.ts', (options) =>
     runSocialFeedBench({
       ...options,
@@ -558,6 +632,7 @@ if (process.argv[2] === '--serve') {
       ...(users ? { users: Number(users) } : {}),
       ...(posts ? { posts: Number(posts) } : {}),
       ...(cpu ? { cpuRequests: Number(cpu) } : {}),
+      mongo: process.argv.includes('--mongo-inline') ? 'inline' : 'process',
     }),
   );
 }

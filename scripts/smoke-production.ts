@@ -24,7 +24,7 @@ import {
   type GraphQLResponse,
   type RequestOptions,
 } from '@social/testing';
-import { uriOfChild } from '@social/mongo-embedded';
+import { MONGO_EMBEDDED_BIN, uriOfChild } from '@social/mongo-embedded';
 import { freePorts } from '@social/stack';
 import { Redis } from 'ioredis';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -39,7 +39,6 @@ const POSTGRES_SERVER = process.env.SMOKE_POSTGRES_URL ?? 'postgresql://postgres
 const REDIS_URL = process.env.SMOKE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 const LAUNCHER = join(repoRoot, 'packages/launcher/dist/cli.js');
-const MONGO_BIN = join(repoRoot, 'packages/mongo-embedded/bin/mongo-embedded.js');
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
@@ -174,7 +173,7 @@ async function signUp(query: Query, outbox: string, name: string): Promise<Perso
 }
 
 async function main(): Promise<void> {
-  const missing = [LAUNCHER, MONGO_BIN.replace('bin/mongo-embedded.js', 'dist/cli.js')]
+  const missing = [LAUNCHER, MONGO_EMBEDDED_BIN.replace('bin/mongo-embedded.js', 'dist/cli.js')]
     .concat(SERVICE_NAMES.map((name) => join(repoRoot, serviceInfo(name).dir, 'dist/index.js')))
     .filter((file) => !existsSync(file));
   check(missing.length === 0, `not built (run \`npm run build\` first): ${missing.join(', ')}`);
@@ -198,7 +197,7 @@ async function main(): Promise<void> {
     // The embedded MongoDB, compiled (its bin prefers dist/), on a temporary data directory.
     const mongo = spawn(
       process.execPath,
-      [MONGO_BIN, '--port', String(mongoPort), '--data', join(work, 'mongo'), '--quiet'],
+      [MONGO_EMBEDDED_BIN, '--port', String(mongoPort), '--data', join(work, 'mongo'), '--quiet'],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     cleanups.push([

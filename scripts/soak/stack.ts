@@ -7,7 +7,7 @@
  */
 import { SERVICE_NAMES, generateSigningKeys, repoRoot, silentLogger, type ServiceName } from '@social/kit';
 import { childEnvironments } from '@social/launcher';
-import { uriOfChild } from '@social/mongo-embedded';
+import { MONGO_EMBEDDED_BIN, uriOfChild } from '@social/mongo-embedded';
 import { freePorts, migrate } from '@social/stack';
 import { eventually } from '@social/testing';
 import { Redis } from 'ioredis';
@@ -23,7 +23,6 @@ export const SOAK_POSTGRES_URL =
 export const SOAK_REDIS_URL = process.env.SOAK_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const LAUNCHER = join(repoRoot, 'packages/launcher/src/cli.ts');
-const MONGO_BIN = join(repoRoot, 'packages/mongo-embedded/bin/mongo-embedded.js');
 
 /** A process of the stack whose memory is sampled. */
 export interface StackProcess {
@@ -146,7 +145,7 @@ export async function startSoakStack(options: { env?: Record<string, string> } =
     const [mongoPort, ...servicePorts] = await freePorts(1 + SERVICE_NAMES.length);
     const mongo = launch(
       'mongo',
-      [MONGO_BIN, '--port', String(mongoPort), '--data', join(work, 'mongo'), '--quiet'],
+      [MONGO_EMBEDDED_BIN, '--port', String(mongoPort), '--data', join(work, 'mongo'), '--quiet'],
       { PATH: process.env.PATH },
     );
     const mongoUrl = await uriOfChild(mongo);

@@ -1,4 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The `mongo-embedded` CLI (bin/mongo-embedded.js: the compiled server when built, else the
+ * sources through tsx), for scripts that run the server as a process of its own.
+ */
+export const MONGO_EMBEDDED_BIN = fileURLToPath(new URL('../bin/mongo-embedded.js', import.meta.url));
 
 /**
  * The URI a `mongo-embedded` CLI child process (bin/mongo-embedded.js, stdout piped) prints once

@@ -127,4 +127,4 @@ export async function startMongoEmbedded(options: MongoEmbeddedOptions = {}): Pr
 
 /** Alias of {@link startMongoEmbedded}. */
 export const start = startMongoEmbedded;
-export { uriOfChild } from './child.js';
+export { MONGO_EMBEDDED_BIN, uriOfChild } from './child.js';
