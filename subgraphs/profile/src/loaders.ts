@@ -1,5 +1,10 @@
 import { createBatchLoader, createOrderedLoader, type DataLoader, type Viewer } from '@social/kit';
-import { COLLECTIONS, type ProfileDocument } from './data/collections.js';
+import {
+  COLLECTIONS,
+  IDENTITY_KEYS,
+  type ProfileDocument,
+  type ProfileIdentity,
+} from './data/collections.js';
 import type { ProfileStore } from './data/store.js';
 import { createGraphLoaders, type GraphLoaders } from './graph-loaders.js';
 import { NO_RELATION, type AccessRelation, type Relation } from './privacy.js';
@@ -17,6 +22,11 @@ export interface Loaders {
    * blocked the viewer and whether they are friends, in one aggregate for a page of users.
    */
   readonly profileAccess: DataLoader<string, ProfileAccess>;
+  /**
+   * The same for the identity only ({@link IDENTITY_KEYS}): for operations that select nothing
+   * else of a user (resolvers/identity.ts), a fraction of the bytes to send and decode.
+   */
+  readonly identityAccess: DataLoader<string, ProfileAccess<ProfileIdentity>>;
   /** The viewer's relation to users by id (NO_RELATION for anonymous viewers). */
   readonly relation: DataLoader<string, Relation>;
   /** Live online state by user id. */
@@ -25,66 +35,96 @@ export interface Loaders {
   readonly graph: GraphLoaders;
 }
 
-export interface ProfileAccess {
-  readonly profile: ProfileDocument | null;
+export interface ProfileAccess<P extends ProfileIdentity = ProfileDocument> {
+  readonly profile: P | null;
   readonly relation: AccessRelation;
 }
 
-interface ProfileAccessRow extends ProfileDocument {
+type ProfileAccessRow<P> = P & {
   _blocksViewer: unknown[];
   _friendOfViewer: unknown[];
-}
+};
+
+/** The projection of a {@link ProfileIdentity}. */
+const IDENTITY_PROJECTION = Object.fromEntries([
+  ...IDENTITY_KEYS.map((key) => [key, 1]),
+  ['privacySettings.profileVisibility', 1],
+]) as Record<string, 1>;
 
 export function createLoaders(store: ProfileStore, presence: PresenceStore, viewer: Viewer | null): Loaders {
   const profile = createBatchLoader<string, ProfileDocument>(
     (ids) => store.profiles.find({ _id: { $in: [...ids] } }).toArray(),
     (doc) => doc._id,
   );
-  const noRelation: AccessRelation = { blockedViewer: false, friends: false };
   const profileAccess = createOrderedLoader<string, ProfileAccess>(async (ids) => {
     if (!viewer) {
       const docs = await profile.loadMany([...ids]);
       return docs.map((doc) => {
         if (doc instanceof Error) throw doc;
-        return { profile: doc, relation: noRelation };
+        return { profile: doc, relation: NO_ACCESS_RELATION };
       });
     }
-    // The edges from each user's side, by the pair indexes: (X blocked the viewer), (X friend of viewer).
-    const edge = (from: string, localKey: string, otherKey: string, as: string) => ({
-      $lookup: {
-        from,
-        localField: '_id',
-        foreignField: localKey,
-        pipeline: [{ $match: { [otherKey]: viewer.id } }, { $limit: 1 }, { $project: { _id: 1 } }],
-        as,
-      },
-    });
-    const rows = await store.profiles
-      .aggregate<ProfileAccessRow>([
-        { $match: { _id: { $in: [...ids] } } },
-        edge(COLLECTIONS.blocks, 'blockerId', 'blockedId', '_blocksViewer'),
-        edge(COLLECTIONS.friendships, 'userId', 'friendId', '_friendOfViewer'),
-      ])
+    const access = await loadAccess<ProfileDocument>(store, viewer.id, ids);
+    for (const { profile: doc } of access) if (doc) profile.prime(doc._id, doc);
+    return access;
+  });
+  const identityAccess = createOrderedLoader<string, ProfileAccess<ProfileIdentity>>(async (ids) => {
+    if (viewer) return loadAccess<ProfileIdentity>(store, viewer.id, ids, IDENTITY_PROJECTION);
+    const docs = await store.profiles
+      .find<ProfileIdentity>({ _id: { $in: [...ids] } }, { projection: IDENTITY_PROJECTION })
       .toArray();
-    const byId = new Map<string, ProfileAccess>();
-    for (const { _blocksViewer, _friendOfViewer, ...doc } of rows) {
-      profile.prime(doc._id, doc);
-      byId.set(doc._id, {
-        profile: doc,
-        relation: { blockedViewer: _blocksViewer.length > 0, friends: _friendOfViewer.length > 0 },
-      });
-    }
-    return ids.map((id) => byId.get(id) ?? { profile: null, relation: noRelation });
+    const byId = new Map(docs.map((doc) => [doc._id, doc]));
+    return ids.map((id) => ({ profile: byId.get(id) ?? null, relation: NO_ACCESS_RELATION }));
   });
   return {
     profile,
     profileAccess,
+    identityAccess,
     relation: createOrderedLoader<string, Relation>(async (ids) =>
       viewer ? loadRelations(store, viewer.id, ids) : ids.map(() => NO_RELATION),
     ),
     online: createOrderedLoader<string, boolean>((ids) => presence.areOnline(ids)),
     graph: createGraphLoaders(store, viewer),
   };
+}
+
+const NO_ACCESS_RELATION: AccessRelation = { blockedViewer: false, friends: false };
+
+/**
+ * Profiles of `ids` (projected when `projection` is given) with whether each blocked the viewer
+ * and is their friend, in one aggregate: the edges from each user's side, by the pair indexes.
+ */
+async function loadAccess<P extends ProfileIdentity>(
+  store: ProfileStore,
+  viewerId: string,
+  ids: readonly string[],
+  projection?: Record<string, 1>,
+): Promise<ProfileAccess<P>[]> {
+  const edge = (from: string, localKey: string, otherKey: string, as: string) => ({
+    $lookup: {
+      from,
+      localField: '_id',
+      foreignField: localKey,
+      pipeline: [{ $match: { [otherKey]: viewerId } }, { $limit: 1 }, { $project: { _id: 1 } }],
+      as,
+    },
+  });
+  const rows = await store.profiles
+    .aggregate<ProfileAccessRow<P>>([
+      { $match: { _id: { $in: [...ids] } } },
+      ...(projection ? [{ $project: projection }] : []),
+      edge(COLLECTIONS.blocks, 'blockerId', 'blockedId', '_blocksViewer'),
+      edge(COLLECTIONS.friendships, 'userId', 'friendId', '_friendOfViewer'),
+    ])
+    .toArray();
+  const byId = new Map<string, ProfileAccess<P>>();
+  for (const { _blocksViewer, _friendOfViewer, ...doc } of rows) {
+    byId.set(doc._id, {
+      profile: doc as unknown as P,
+      relation: { blockedViewer: _blocksViewer.length > 0, friends: _friendOfViewer.length > 0 },
+    });
+  }
+  return ids.map((id) => byId.get(id) ?? { profile: null, relation: NO_ACCESS_RELATION });
 }
 
 /** The viewer's relation to each of `ids`: one query per edge collection, whatever the count. */

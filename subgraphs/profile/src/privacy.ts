@@ -1,5 +1,10 @@
 import type { Viewer } from '@social/kit';
-import type { FriendRequestDocument, ProfileDocument, StoredActivityType } from './data/collections.js';
+import type {
+  FriendRequestDocument,
+  ProfileDocument,
+  ProfileIdentity,
+  StoredActivityType,
+} from './data/collections.js';
 
 /** How the viewer stands to one user, loaded for a whole page of users at once (loaders.ts). */
 export interface Relation {
@@ -42,8 +47,13 @@ export const NO_RELATION: Relation = {
  */
 export type AccessLevel = 'owner' | 'staff' | 'full' | 'basic' | 'none';
 
+/** Whether a viewer with `level` may see the identity group: every level but `none`, no flag. */
+export function canSeeIdentity(level: AccessLevel): boolean {
+  return level !== 'none';
+}
+
 export function accessLevel(
-  profile: ProfileDocument,
+  profile: ProfileIdentity,
   viewer: Viewer | null,
   relation: AccessRelation,
 ): AccessLevel {
@@ -92,6 +102,7 @@ const FLAG_OF: Partial<Record<FieldGroup, keyof ProfileDocument['privacySettings
 
 /** Whether a viewer with `level` may see the fields of `group` of `profile`. */
 export function canSee(profile: ProfileDocument, level: AccessLevel, group: FieldGroup): boolean {
+  if (group === 'identity') return canSeeIdentity(level);
   switch (level) {
     case 'owner':
       return true;
@@ -100,7 +111,7 @@ export function canSee(profile: ProfileDocument, level: AccessLevel, group: Fiel
     case 'none':
       return false;
     case 'basic':
-      return group === 'identity';
+      return false;
     case 'full': {
       if (group === 'settings') return false;
       const flag = FLAG_OF[group];

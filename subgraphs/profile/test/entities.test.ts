@@ -26,6 +26,7 @@ type Entity = { id: string; displayName: string | null; avatarUrl: string | null
 async function entities(
   viewer: TestAccount,
   users: TestAccount[],
+  query = ENTITIES,
 ): Promise<{ commands: number; users: Entity[] }> {
   const counts: number[] = [];
   let result: Entity[] = [];
@@ -36,7 +37,7 @@ async function entities(
     });
     try {
       const response = await bed.supergraph.query<{ _entities: Entity[] }>(
-        ENTITIES,
+        query,
         { reps: users.map((user) => ({ __typename: 'User', id: user.id })) },
         { token: viewer.token, target: 'profile' },
       );
@@ -79,4 +80,67 @@ test('one user, or several, with their privacy applied, cost one MongoDB command
     // Blocked the viewer: nothing.
     { id: blocker.id, displayName: null, avatarUrl: null, bio: null },
   ]);
+});
+
+test('a selection of identity fields only (a card) gets the same answers, and any other field its value', async () => {
+  const [viewer, friend, stranger, blocker, verified] = [
+    await bed.member(),
+    await bed.member(),
+    await bed.member(),
+    await bed.member(),
+    await bed.member(),
+  ];
+  for (const user of [friend, stranger, blocker, verified]) {
+    await updateProfile(bed, user, {
+      displayName: `Name ${user.username}`,
+      tagline: `Tagline ${user.username}`,
+      bio: `Bio ${user.username}`,
+    });
+    await setPrivacy(bed, user, { profileVisibility: 'PRIVATE' });
+  }
+  await befriend(bed, viewer, friend);
+  await block(bed, blocker, viewer);
+  const users = [friend, stranger, blocker, viewer];
+
+  // Loaded projected to the identity (resolvers/identity.ts): privacy still applies as before.
+  const CARD = `query ($reps: [_Any!]!) { _entities(representations: $reps) {
+    ... on User { id displayName tagline profileVisibility __typename } } }`;
+  const card = await entities(viewer, users, CARD);
+  expect(card.commands).toBe(1);
+  const identity = (user: TestAccount) => ({
+    id: user.id,
+    displayName: `Name ${user.username}`,
+    tagline: `Tagline ${user.username}`,
+    profileVisibility: 'PRIVATE',
+    __typename: 'User',
+  });
+  const nothing = (user: TestAccount) => ({
+    id: user.id,
+    displayName: null,
+    tagline: null,
+    profileVisibility: null,
+    __typename: 'User',
+  });
+  expect(card.users).toEqual([
+    identity(friend),
+    identity(stranger),
+    nothing(blocker),
+    // The viewer's own profile, though it has not set one up: auth's sign-up created it.
+    expect.objectContaining({ id: viewer.id, __typename: 'User' }),
+  ]);
+
+  // One field beyond the identity, here in a named fragment, and every field has its value.
+  const MIXED = `query ($reps: [_Any!]!) { _entities(representations: $reps) {
+    ... on User { id displayName tagline profileVisibility __typename ...More } } }
+    fragment More on User { bio }`;
+  const mixed = await entities(viewer, [friend, stranger, blocker], MIXED);
+  expect(mixed.commands).toBe(1);
+  expect(mixed.users).toEqual([
+    // PRIVATE: even a friend sees the identity only, and the owner sees all (below).
+    { ...identity(friend), bio: null },
+    { ...identity(stranger), bio: null },
+    { ...nothing(blocker), bio: null },
+  ]);
+  const own = await entities(verified, [verified], MIXED);
+  expect(own.users).toEqual([{ ...identity(verified), bio: `Bio ${verified.username}` }]);
 });

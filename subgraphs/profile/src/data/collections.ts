@@ -197,6 +197,31 @@ export const EMPTY_STATISTICS: ProfileStatistics = {
 export type HiddenReason = 'Deleted' | 'Suspended' | null;
 
 /** `user_profiles`: the seed's document minus the connection arrays (see the file comment). */
+/**
+ * The profile fields a user's identity (privacy.ts `identity` group: name, tagline, avatar,
+ * badges) and the viewer's access level to it depend on: what a card of a user in a feed, a
+ * comment or a chat message needs, without the rest of the document (education, experience,
+ * skills, settings), which is most of its size.
+ */
+export const IDENTITY_KEYS = [
+  'userId',
+  'displayName',
+  'firstName',
+  'lastName',
+  'tagline',
+  'avatarUrl',
+  'avatarMediaId',
+  'isVerified',
+  'isPremium',
+  'isDeleted',
+  'isActive',
+] as const satisfies readonly (keyof ProfileDocument)[];
+
+/** A profile loaded with {@link IDENTITY_KEYS} and its visibility only (loaders.ts). */
+export type ProfileIdentity = Pick<ProfileDocument, '_id' | (typeof IDENTITY_KEYS)[number]> & {
+  privacySettings: Pick<PrivacySettings, 'profileVisibility'>;
+};
+
 export interface ProfileDocument {
   /** The auth user id (UUID): one profile per user, so it is the document id too. */
   _id: string;

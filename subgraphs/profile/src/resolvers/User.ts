@@ -1,6 +1,13 @@
-import type { ProfileDocument, StoredEducation, StoredExperience } from '../data/collections.js';
-import type { FieldGroup } from '../privacy.js';
+import type { GraphQLResolveInfo } from 'graphql';
+import type {
+  ProfileDocument,
+  ProfileIdentity,
+  StoredEducation,
+  StoredExperience,
+} from '../data/collections.js';
+import { accessLevel, canSeeIdentity, type FieldGroup } from '../privacy.js';
 import type { ProfileContext } from '../subgraph.js';
+import { identityAccessOf } from './identity.js';
 import { visibleProfile, type UserRef } from './view.js';
 
 /**
@@ -16,7 +23,37 @@ function field<T>(group: FieldGroup, read: (profile: ProfileDocument, user: User
   };
 }
 
+/**
+ * A field of the identity group, read from the profile's identity alone (identity.ts: operations
+ * that select nothing else of a user load only that).
+ */
+function identity<T>(read: (profile: ProfileIdentity, user: UserRef) => T) {
+  return async (
+    user: UserRef,
+    _args: unknown,
+    context: ProfileContext,
+    info: GraphQLResolveInfo,
+  ): Promise<T | null> => {
+    const { profile, relation } = await identityAccessOf(user, context, info, IDENTITY_FIELDS);
+    if (!profile || !canSeeIdentity(accessLevel(profile, context.viewer, relation))) return null;
+    return read(profile, user);
+  };
+}
+
 const mediaFile = (id: string | null) => (id ? { __typename: 'MediaFile' as const, id } : null);
+
+const identityFields = {
+  displayName: identity((profile) => profile.displayName),
+  firstName: identity((profile, user) => user.accountFirstName ?? profile.firstName),
+  lastName: identity((profile, user) => user.accountLastName ?? profile.lastName),
+  tagline: identity((profile) => profile.tagline),
+  avatarUrl: identity((profile) => profile.avatarUrl),
+  avatar: identity((profile) => mediaFile(profile.avatarMediaId)),
+  profileVisibility: identity((profile) => profile.privacySettings.profileVisibility),
+  isVerified: identity((profile) => profile.isVerified),
+  isPremium: identity((profile) => profile.isPremium),
+};
+const IDENTITY_FIELDS: ReadonlySet<string> = new Set(Object.keys(identityFields));
 
 /** Newest first: current entries, then by start date (undated last), then by end date. */
 function mostRecentFirst<T extends StoredEducation | StoredExperience>(entries: readonly T[]): T[] {
@@ -35,20 +72,16 @@ export const User = {
    * (the profiles with the viewer's blocks and friendships, all the access level depends on).
    * The reference itself is the parent of every field (auth's @requires fields included).
    */
-  async __resolveReference(reference: UserRef, context: ProfileContext): Promise<UserRef> {
-    await context.loaders.profileAccess.load(reference.id);
+  async __resolveReference(
+    reference: UserRef,
+    context: ProfileContext,
+    info: GraphQLResolveInfo,
+  ): Promise<UserRef> {
+    await identityAccessOf(reference, context, info, IDENTITY_FIELDS);
     return reference;
   },
 
-  displayName: field('identity', (profile) => profile.displayName),
-  firstName: field('identity', (profile, user) => user.accountFirstName ?? profile.firstName),
-  lastName: field('identity', (profile, user) => user.accountLastName ?? profile.lastName),
-  tagline: field('identity', (profile) => profile.tagline),
-  avatarUrl: field('identity', (profile) => profile.avatarUrl),
-  avatar: field('identity', (profile) => mediaFile(profile.avatarMediaId)),
-  profileVisibility: field('identity', (profile) => profile.privacySettings.profileVisibility),
-  isVerified: field('identity', (profile) => profile.isVerified),
-  isPremium: field('identity', (profile) => profile.isPremium),
+  ...identityFields,
 
   bio: field('profile', (profile) => profile.bio),
   coverImageUrl: field('profile', (profile) => profile.coverImageUrl),
