@@ -7,7 +7,7 @@ import { Timestamp, UUID } from 'bson';
 import { Collection, type Change, type StorageHooks } from './collection.js';
 import { CommandError, Codes } from './errors.js';
 import type { IndexSpec } from './indexes.js';
-import { valuesAtPath, type Doc } from './values.js';
+import type { Doc } from './values.js';
 
 /** A committed change to data or catalog, in the order it happened. */
 export type EngineRecord =
@@ -182,33 +182,18 @@ export class Engine {
     for (const coll of this.allCollections()) {
       for (const index of coll.indexes.values()) {
         if (index.ttlSeconds === undefined) continue;
-        const field = index.fields[0];
-        if (!field) continue;
-        const limit = nowMs - index.ttlSeconds * 1000;
-        for (const rec of [...coll.records.values()]) {
-          if (this.locks.has(`${coll.ns}\0${rec.id}`)) continue;
-          const earliest = earliestDate(valuesAtPath(rec.doc, field, false));
-          if (earliest !== undefined && earliest <= limit && coll.records.get(rec.id) === rec) {
-            coll.remove(rec);
-            removed++;
+        for (const due of index.takeDue(nowMs - index.ttlSeconds * 1000)) {
+          const rec = coll.records.get(due.id);
+          if (!rec) continue;
+          if (this.locks.has(`${coll.ns}\0${rec.id}`)) {
+            index.keepDue(due);
+            continue;
           }
+          coll.remove(rec);
+          removed++;
         }
       }
     }
     return removed;
   }
-}
-
-function earliestDate(values: unknown[]): number | undefined {
-  let min: number | undefined;
-  const visit = (v: unknown): void => {
-    if (v instanceof Date) {
-      const t = v.getTime();
-      if (min === undefined || t < min) min = t;
-    } else if (Array.isArray(v)) {
-      for (const el of v) visit(el);
-    }
-  };
-  for (const v of values) visit(v);
-  return min;
 }

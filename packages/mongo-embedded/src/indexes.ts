@@ -4,6 +4,7 @@
  * enforce unique, sparse and partial constraints exactly where MongoDB does.
  */
 import { CommandError, Codes } from './errors.js';
+import { earliestDate, ExpiryQueue } from './expiry-queue.js';
 import { compileFilter, type Predicate } from './mingo.js';
 import { TextIndex } from './text.js';
 import { formatValue, isPlainObject, valueKey, valuesAtPath, type Doc } from './values.js';
@@ -205,6 +206,8 @@ export class Index {
   private readonly entries = new Map<string, Set<string>>();
   private readonly leading = new Map<string, Set<string>>();
   private readonly byDoc = new Map<string, IndexKeys>();
+  /** TTL indexes: the indexed documents by their earliest date at the field. */
+  private readonly expiries: ExpiryQueue | undefined;
   multikey = false;
 
   constructor(spec: IndexSpec) {
@@ -220,6 +223,7 @@ export class Index {
     this.unique = spec.unique === true;
     this.sparse = spec.sparse === true;
     this.ttlSeconds = typeof spec.expireAfterSeconds === 'number' ? spec.expireAfterSeconds : undefined;
+    this.expiries = this.ttlSeconds === undefined ? undefined : new ExpiryQueue();
     this.partial = isPlainObject(spec.partialFilterExpression)
       ? compileFilter(spec.partialFilterExpression)
       : undefined;
@@ -284,6 +288,10 @@ export class Index {
     this.byDoc.set(id, keys);
     for (const k of keys.keys) addTo(this.entries, k, id);
     if (this.fields.length > 1) for (const k of keys.lead) addTo(this.leading, k, id);
+    if (this.expiries) {
+      const at = earliestDate(valuesAtPath(doc, this.fields[0]!, false));
+      if (at !== undefined) this.expiries.set(id, at);
+    }
   }
 
   remove(id: string): void {
@@ -294,6 +302,7 @@ export class Index {
     const keys = this.byDoc.get(id);
     if (!keys) return;
     this.byDoc.delete(id);
+    this.expiries?.delete(id);
     for (const k of keys.keys) removeFrom(this.entries, k, id);
     if (this.fields.length > 1) for (const k of keys.lead) removeFrom(this.leading, k, id);
   }
@@ -302,7 +311,21 @@ export class Index {
     this.entries.clear();
     this.leading.clear();
     this.byDoc.clear();
+    this.expiries?.clear();
     this.text?.clear();
+  }
+
+  /**
+   * TTL indexes: the documents it holds (a partial index only those matching its filter, as in
+   * MongoDB) whose earliest date at the field is at or before `limitMs`, taken off the schedule;
+   * {@link keepDue} puts back one that stays.
+   */
+  takeDue(limitMs: number): { id: string; at: number }[] {
+    return this.expiries?.takeDue(limitMs) ?? [];
+  }
+
+  keepDue(entry: { id: string; at: number }): void {
+    this.expiries?.set(entry.id, entry.at);
   }
 
   /** Ids whose full key (all fields) equals `key`. */

@@ -32,6 +32,49 @@ describe('Engine.sweepTtl', () => {
     expect([...coll.records.values()].map((r) => r.doc._id)).toEqual(['later']);
   });
 
+  test('a date changed by an update moves the expiry, either way', () => {
+    const { engine, coll } = engineWith(0);
+    const postponed = coll.insert({ _id: 'postponed', at: new Date(now - 1) });
+    const advanced = coll.insert({ _id: 'advanced', at: new Date(now + 60_000) });
+    const dropped = coll.insert({ _id: 'dropped', at: new Date(now - 1) });
+    coll.replace(postponed, { _id: 'postponed', at: new Date(now + 60_000) });
+    coll.replace(advanced, { _id: 'advanced', at: new Date(now - 1) });
+    coll.replace(dropped, { _id: 'dropped', at: 'no longer a date' });
+    expect(engine.sweepTtl(now)).toBe(1);
+    expect([...coll.records.values()].map((r) => r.doc._id).sort()).toEqual(['dropped', 'postponed']);
+    // Later sweeps: the postponed one once its new date has passed, and only then.
+    expect(engine.sweepTtl(now + 59_000)).toBe(0);
+    expect(engine.sweepTtl(now + 60_000)).toBe(1);
+    expect([...coll.records.values()].map((r) => r.doc._id)).toEqual(['dropped']);
+  });
+
+  test('a partial TTL index expires only the documents its filter holds, as in MongoDB', () => {
+    const engine = new Engine();
+    const coll = engine.createCollection('db', 'sessions');
+    coll.buildIndex(
+      normalizeIndexSpec({
+        key: { at: 1 },
+        name: 'at_1',
+        expireAfterSeconds: 0,
+        partialFilterExpression: { kind: 'temporary' },
+      }),
+    );
+    coll.insert({ _id: 'temporary', kind: 'temporary', at: new Date(now - 1) });
+    coll.insert({ _id: 'kept', kind: 'permanent', at: new Date(now - 1) });
+    expect(engine.sweepTtl(now)).toBe(1);
+    expect([...coll.records.values()].map((r) => r.doc._id)).toEqual(['kept']);
+  });
+
+  test('of many documents, exactly the expired ones go', () => {
+    const { engine, coll } = engineWith(0);
+    // Dates in a shuffled order: 0..999 s after `now`.
+    const order = Array.from({ length: 1000 }, (_, i) => (i * 379) % 1000);
+    for (const s of order) coll.insert({ _id: s, at: new Date(now + s * 1000) });
+    expect(engine.sweepTtl(now + 499_000)).toBe(500);
+    const left = [...coll.records.values()].map((r) => r.doc._id as number).sort((a, b) => a - b);
+    expect(left).toEqual(Array.from({ length: 500 }, (_, i) => 500 + i));
+  });
+
   test('documents locked by an open transaction are left for a later sweep', () => {
     const { engine, coll } = engineWith(0);
     const rec = coll.insert({ _id: 'x', at: new Date(now - 1) });
