@@ -125,9 +125,18 @@ test('a selection of identity fields only (a card) gets the same answers, and an
     identity(friend),
     identity(stranger),
     nothing(blocker),
-    // The viewer's own profile, though it has not set one up: auth's sign-up created it.
-    expect.objectContaining({ id: viewer.id, __typename: 'User' }),
+    // Their own card, whatever its settings.
+    expect.objectContaining({ id: viewer.id, displayName: expect.any(String), __typename: 'User' }),
   ]);
+
+  // Signed out: the identity of everyone not hidden (nobody blocked an anonymous viewer).
+  const anonymous = await bed.supergraph.query<{ _entities: Entity[] }>(
+    CARD,
+    { reps: [friend, blocker].map((user) => ({ __typename: 'User', id: user.id })) },
+    { target: 'profile' },
+  );
+  expect(anonymous.errors).toBeUndefined();
+  expect(anonymous.data!._entities).toEqual([identity(friend), identity(blocker)]);
 
   // One field beyond the identity, here in a named fragment, and every field has its value.
   const MIXED = `query ($reps: [_Any!]!) { _entities(representations: $reps) {

@@ -196,7 +196,6 @@ export const EMPTY_STATISTICS: ProfileStatistics = {
 /** Why a profile is hidden from everyone but admins (null: shown). */
 export type HiddenReason = 'Deleted' | 'Suspended' | null;
 
-/** `user_profiles`: the seed's document minus the connection arrays (see the file comment). */
 /**
  * The profile fields a user's identity (privacy.ts `identity` group: name, tagline, avatar,
  * badges) and the viewer's access level to it depend on: what a card of a user in a feed, a
@@ -222,6 +221,7 @@ export type ProfileIdentity = Pick<ProfileDocument, '_id' | (typeof IDENTITY_KEY
   privacySettings: Pick<PrivacySettings, 'profileVisibility'>;
 };
 
+/** `user_profiles`: the seed's document minus the connection arrays (see the file comment). */
 export interface ProfileDocument {
   /** The auth user id (UUID): one profile per user, so it is the document id too. */
   _id: string;
