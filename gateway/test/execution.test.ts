@@ -2,7 +2,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { badUserInput } from '@social/kit';
-import { parse } from 'graphql';
+import { GraphQLError, Kind, parse, type ValidationRule } from 'graphql';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import {
   capturingLogger,
@@ -36,6 +36,7 @@ const catalogTypeDefs = parse(`${LINK}
     "Fails with BAD_USER_INPUT."
     refused: String
     slowCount: Int
+    featured: Product
   }
   interface Node { id: ID! }
   enum Color { RED GREEN }
@@ -90,6 +91,7 @@ const catalogResolvers = {
     refused: () => {
       throw badUserInput('term must not be empty', 'term');
     },
+    featured: () => products[2],
     slowCount: async () => {
       const call = ++slowCalls;
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -156,6 +158,10 @@ const OPERATIONS: Array<{ name: string; query: string; variables?: Record<string
   { name: 'an enum value the schema lacks', query: '{ badEnum products { color } }' },
   { name: 'a subgraph error keeps its code and path', query: '{ refused products { name } }' },
   { name: 'an entity error is re-pathed to the client path', query: '{ products { id rating } }' },
+  {
+    name: 'two entity fetches to one subgraph at once (sent as one request), one with an entity error',
+    query: '{ products { id rating } featured { id name shipping } }',
+  },
   {
     name: 'fragments spread twice and nested',
     query: `fragment A on Product { id ...B } fragment B on Product { name ...C } fragment C on Product { id color }
@@ -238,6 +244,57 @@ describe('the gateway executor answers as @apollo/gateway does', () => {
     expect(entityError.body.errors).toEqual([
       expect.objectContaining({ message: 'ratings are down', path: ['products', 1, 'rating'] }),
     ]);
+  });
+
+  test('entity fetches to one subgraph at the same moment go as one request', async () => {
+    const query = '{ products { id rating } featured { id shipping } }';
+    const before = reviews.received.length;
+    const response = await post(oursUrl, { query });
+    expect(reviews.received.length - before).toBe(1);
+    expect(response.body.data).toEqual({
+      products: [
+        { id: 'p1', rating: 4 },
+        { id: 'p2', rating: null },
+        { id: 'p3', rating: 4 },
+      ],
+      featured: { id: 'p3', shipping: 10 },
+    });
+    // The error of the first fetch's entity, on its client path, once.
+    expect(response.body.errors).toEqual([
+      expect.objectContaining({ message: 'ratings are down', path: ['products', 1, 'rating'] }),
+    ]);
+  });
+
+  test('a subgraph that refuses the merged operation: each fetch is sent alone, same answer', async () => {
+    // A subgraph whose validation admits one `_entities` selection per operation.
+    const oneEntitiesField: ValidationRule = (context) => ({
+      OperationDefinition(node) {
+        const entities = node.selectionSet.selections.filter(
+          (selection) => selection.kind === Kind.FIELD && selection.name.value === '_entities',
+        );
+        if (entities.length > 1) context.reportError(new GraphQLError('one _entities per operation'));
+      },
+    });
+    const strict = await startSubgraph('reviews', reviewsTypeDefs, reviewsResolvers, {
+      validationRules: [oneEntitiesField],
+    });
+    const gateway = createGateway({
+      supergraphSdl: composeSupergraph([catalog, strict]),
+      logger: capturingLogger().logger,
+      watchSupergraph: false,
+    });
+    const url = await gateway.listen(0, '127.0.0.1');
+    try {
+      const body = { query: '{ products { id rating } featured { id name shipping } }' };
+      const [mine, theirs] = await Promise.all([post(url, body), post(stockUrl, body)]);
+      expect(comparable(mine.body)).toEqual(comparable(theirs.body));
+      expect(mine.body.data?.featured).toEqual({ id: 'p3', name: 'Glass', shipping: 10 });
+      // The merged request, refused, then the two fetches alone.
+      expect(strict.received).toHaveLength(3);
+    } finally {
+      await gateway.stop();
+      await strict.stop();
+    }
   });
 
   test('a subgraph that is down: the other subgraph data still arrives, with an error', async () => {

@@ -6,7 +6,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { expressMiddleware } from '@as-integrations/express5';
 import { badUserInput, forbidden, listenHttp, type Logger } from '@social/kit';
 import express from 'express';
-import { parse, type DocumentNode } from 'graphql';
+import { parse, type DocumentNode, type ValidationRule } from 'graphql';
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { pino } from 'pino';
@@ -31,11 +31,13 @@ export async function startSubgraph(
   name: string,
   typeDefs: DocumentNode,
   resolvers: GraphQLResolverMap<unknown>,
+  options: { validationRules?: ValidationRule[] } = {},
 ): Promise<TestSubgraph> {
   const received: IncomingHttpHeaders[] = [];
   const apollo = new ApolloServer({
     schema: buildSubgraphSchema({ typeDefs, resolvers }),
     plugins: [ApolloServerPluginInlineTraceDisabled()],
+    ...(options.validationRules ? { validationRules: options.validationRules } : {}),
   });
   await apollo.start();
   const app = express();

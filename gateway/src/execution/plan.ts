@@ -2,6 +2,7 @@ import { ERRORS, errorCodeDef } from '@apollo/federation-internals';
 import { applyRewrites, isObjectOfType } from '@apollo/gateway/dist/dataRewrites.js';
 import type { FetchNode, PlanNode, QueryPlanSelectionNode } from '@apollo/query-planner';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { isBatchable, mergedOperation, mergedVariables, splitAnswer } from './entity-batching.js';
 import { isInherited } from './projection.js';
 
 /**
@@ -33,6 +34,14 @@ export interface PlanRunOptions {
   readonly variableDefaults: ReadonlyMap<string, unknown>;
   readonly supergraphSchema: GraphQLSchema;
   readonly send: SubgraphSend;
+}
+
+/** An entity fetch waiting to go out with the others of its moment (entity-batching.ts). */
+interface Queued {
+  readonly fetch: FetchNode;
+  readonly variables: Data;
+  resolve(result: SubgraphResult | Promise<SubgraphResult>): void;
+  reject(error: unknown): void;
 }
 
 interface Cursor {
@@ -201,6 +210,9 @@ export class PlanRun {
   /** Fetch errors: subgraph errors (re-pathed GraphQLErrors) and failed fetches (thrown errors). */
   readonly errors: unknown[] = [];
 
+  /** Entity fetches sent in the current synchronous pass, by subgraph; flushed on a microtask. */
+  private queued: Map<string, Queued[]> | undefined;
+
   constructor(private readonly options: PlanRunOptions) {}
 
   run(node: PlanNode): Promise<void> {
@@ -305,7 +317,7 @@ export class PlanRun {
   }
 
   private async send(fetch: FetchNode, variables: Data, cursor: Cursor): Promise<Data | null | undefined> {
-    const response = await this.options.send(fetch, requestBody(fetch, variables));
+    const response = await this.dispatch(fetch, variables);
     if (response.errors) {
       let hydrated: Path[] | undefined;
       const pathOf = (errorPath: readonly (string | number)[] | undefined): Path | undefined => {
@@ -322,5 +334,61 @@ export class PlanRun {
         this.errors.push(downstreamError(error, fetch.serviceName, pathOf(error.path)));
     }
     return response.data;
+  }
+
+  /**
+   * Sends a fetch. Entity fetches wait for the end of the synchronous pass that sends them (the
+   * branches of a Parallel all start in one), then those to one subgraph go as one request.
+   */
+  private dispatch(fetch: FetchNode, variables: Data): Promise<SubgraphResult> {
+    if (!isBatchable(fetch)) return this.options.send(fetch, requestBody(fetch, variables));
+    return new Promise((resolve, reject) => {
+      if (!this.queued) {
+        this.queued = new Map();
+        queueMicrotask(() => this.flush());
+      }
+      const batch = this.queued.get(fetch.serviceName);
+      const entry = { fetch, variables, resolve, reject };
+      if (batch) batch.push(entry);
+      else this.queued.set(fetch.serviceName, [entry]);
+    });
+  }
+
+  private flush(): void {
+    const queued = this.queued;
+    this.queued = undefined;
+    for (const batch of queued?.values() ?? []) {
+      if (batch.length === 1) this.sendAlone(batch[0]!);
+      else void this.sendMerged(batch);
+    }
+  }
+
+  private sendAlone({ fetch, variables, resolve, reject }: Queued): void {
+    try {
+      resolve(this.options.send(fetch, requestBody(fetch, variables)));
+    } catch (error) {
+      reject(error);
+    }
+  }
+
+  private async sendMerged(batch: readonly Queued[]): Promise<void> {
+    const fetches = batch.map((entry) => entry.fetch);
+    const body = JSON.stringify({
+      query: mergedOperation(fetches),
+      variables: mergedVariables(batch.map((entry) => entry.variables)),
+      operationName: fetches[0]!.operationName,
+    });
+    let answers;
+    try {
+      answers = splitAnswer(await this.options.send(fetches[0]!, body), batch.length);
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+      return;
+    }
+    if (!answers) {
+      for (const entry of batch) this.sendAlone(entry);
+      return;
+    }
+    batch.forEach((entry, index) => entry.resolve(answers[index]!));
   }
 }
