@@ -41,6 +41,8 @@ const SECTION = 'social-feed';
 const CONNECTIONS = 50;
 const PAGE_SIZES = [10, 20, 50] as const;
 const VIEWERS = 1_000;
+/** The key of the gateway's subgraph fetches among the counts (beside MongoDB commands per service). */
+const SUBGRAPH_FETCHES = 'subgraph fetches';
 
 export const FEED_QUERY = `query HomeFeed($first: Int) { feed(first: $first) {
   pageInfo { hasNextPage endCursor }
@@ -118,7 +120,7 @@ const OPTIMISATIONS = [
   '| before | 44.9 | 58.2 | 67.1 | 20.7 / 31.3 / 36.7 |',
   '| after | 29.5 | 30.0 | 44.6 | 12.1 / 14.3 / 23.4 |',
   '',
-  'Under load (the table below, `--full`) that took 10-post pages from 35 to 45 req/s and 20-post',
+  'Under load (`--full`, 50 connections) that took 10-post pages from 35 to 45 req/s and 20-post',
   'pages from 28 to 33 (one run each). The 50-post row stays erratic (3, then 7 req/s, p95 of',
   'tens of seconds): with a 10 GB heap, one major collection of the MongoDB process (`--trace-gc`:',
   'up to 10 s of incremental marking each) on the one core of the system under test stalls every',
@@ -129,6 +131,18 @@ const OPTIMISATIONS = [
   "~55 KB (the authors' aggregate from 48 KB to 11 KB); CPU per request moved within the noise (A",
   'B A B, 500 users / 5,000 posts, 100 requests, CI running alongside: 31.4 / 29.3 / 43.8 and 25.0 /',
   '26.1 / 38.1 ms with it, 30.1 / 28.5 / 42.2 and 25.4 / 30.3 / 36.3 ms without).',
+  '',
+  "Then the gateway: a page's post authors and its commenters are two entity fetches to profile that",
+  'the plan runs at once; they now go as one request (gateway/src/execution/entity-batching.ts), so',
+  'profile resolves them in one execution and one DataLoader batch. Per page: subgraph fetches 3.69 /',
+  '3.89 / 4.00 → 2.69 / 2.89 / 3.00 and profile MongoDB commands 2.05 → 1.05 (exact, every run);',
+  'CPU per request (`--cpu 100`, 1,000 users / 20,000 posts, A B A B, means) 33.4 / 35.2 / 50.7 →',
+  '30.3 / 28.6 / 49.0 ms, the 50-post figure within the noise of the shared machine.',
+  '',
+  'At `--full` (10,000 users / 200,000 posts, 2026-11-22) the rows are ruled by the embedded MongoDB',
+  "process's collections of its 12 GB heap: 5 / 25 / 16 req/s with p95 23.0 / 2.7 / 3.8 s, and at a",
+  'fixed rate of 12 req/s 20-post pages waited 27 s (p50) behind one. The table below is the default',
+  'data set, where they do not dominate.',
   '',
   "Left: ~8% of the stack's CPU is the driver deserializing every reply a second time for command",
   'monitoring, which this bench needs to count commands (production turns it off); the rest is',
@@ -146,6 +160,7 @@ interface Ready {
 }
 type ToServer =
   | { type: 'counts' }
+  | { type: 'mongo-floor'; requests: number }
   | { type: 'cpu' }
   | { type: 'profile-start' }
   | { type: 'profile-stop'; path: string }
@@ -158,8 +173,8 @@ type FromServer =
 
 // -- System under test (child process) ----------------------------------------------------------
 
-/** One home-feed POST on `agent`: status and body, or undefined when the connection failed. */
-function postFeedPage(
+/** One GraphQL POST on `agent`: status and body, or undefined when the connection failed. */
+function postGraphQL(
   url: URL | string,
   agent: http.Agent,
   body: string,
@@ -209,6 +224,11 @@ async function serve(users: number, posts: number): Promise<void> {
   onMongoCommand((event) => {
     commands[event.appName] = (commands[event.appName] ?? 0) + 1;
   });
+  // The gateway's fetches from subgraphs: every undici request of this process is one.
+  const { subscribe } = await import('node:diagnostics_channel');
+  subscribe('undici:request:create', () => {
+    commands[SUBGRAPH_FETCHES] = (commands[SUBGRAPH_FETCHES] ?? 0) + 1;
+  });
   const supergraph = await startSupergraph({ env: { BCRYPT_COST: '4', LOG_LEVEL: 'warn' } });
   const bar = progressBar();
   const summary = await seedDataset(
@@ -238,7 +258,10 @@ async function serve(users: number, posts: number): Promise<void> {
   process.on('message', (message: ToServer) => {
     void (async () => {
       if (message.type === 'counts') send({ type: 'counts', counts: { ...commands } });
-      else if (message.type === 'cpu') {
+      else if (message.type === 'mongo-floor') {
+        await mongoRoundTrips(supergraph.mongoUrl, supergraph.mongoDbPrefix, message.requests);
+        send({ type: 'done' });
+      } else if (message.type === 'cpu') {
         const { user, system } = process.cpuUsage();
         send({ type: 'cpu', micros: user + system, gcMs });
       } else if (message.type === 'profile-start') {
@@ -269,6 +292,30 @@ async function serve(users: number, posts: number): Promise<void> {
   });
 }
 
+/**
+ * `requests` sequential MongoDB commands, each the cheapest a page makes (a post by `_id`), from a
+ * client without command monitoring (as in production): the floor of a command's cost, client and
+ * server. The caller reads the CPU time around it.
+ */
+async function mongoRoundTrips(url: string, prefix: string, requests: number): Promise<void> {
+  const { MongoClient } = await import('mongodb');
+  const client = new MongoClient(url);
+  try {
+    const posts = client.db(`${prefix}social_feed`).collection('posts');
+    const ids = (
+      await posts
+        .find({}, { projection: { _id: 1 } })
+        .limit(1_000)
+        .toArray()
+    ).map((d) => d._id);
+    for (let i = 0; i < requests; i += 1) {
+      if (!(await posts.findOne({ _id: ids[i % ids.length] }))) throw new Error('a seeded post is missing');
+    }
+  } finally {
+    await client.close();
+  }
+}
+
 // -- Load generator -----------------------------------------------------------------------------
 
 interface Measurement {
@@ -279,37 +326,68 @@ interface Measurement {
   latencies: number[];
 }
 
-/** `CONNECTIONS` keep-alive connections, each sending the next request as soon as one returns. */
+/** Counts one answer into `result`: its latency since `since`, and whether it failed or fell short. */
+function record(
+  result: Measurement,
+  answer: { status: number | undefined; text: string } | undefined,
+  since: number,
+  check: (body: string) => boolean,
+): void {
+  result.requests += 1;
+  if (!answer) {
+    result.errors += 1;
+    return;
+  }
+  result.latencies.push(performance.now() - since);
+  if (answer.status !== 200 || answer.text.includes('"errors"')) result.errors += 1;
+  else if (!check(answer.text)) result.shortPages += 1;
+}
+
+/**
+ * Home-feed pages over `CONNECTIONS` keep-alive connections for `ms`. Closed loop (no `rate`): each
+ * connection sends the next request as soon as one returns. Open loop (`rate` requests per second):
+ * requests leave on a fixed schedule, each one's latency counted from when it was due, so time
+ * spent waiting for a free connection counts (no coordinated omission): what a page costs a user
+ * while the system is not saturated, where the closed loop only shows the queue at saturation.
+ */
 async function load(
   url: URL,
   tokens: readonly string[],
   first: number,
   ms: number,
   check: (body: string) => boolean,
+  rate?: number,
 ): Promise<Measurement> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const body = JSON.stringify({ query: FEED_QUERY, variables: { first } });
   const result: Measurement = { requests: 0, errors: 0, shortPages: 0, seconds: 0, latencies: [] };
-  let next = 0;
   const started = performance.now();
-  const deadline = started + ms;
-  const one = async (token: string) => {
-    const sent = performance.now();
-    const answer = await postFeedPage(url, agent, body, token);
-    result.requests += 1;
-    if (!answer) {
-      result.errors += 1;
-      return;
+  if (rate === undefined) {
+    let next = 0;
+    const deadline = started + ms;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (performance.now() < deadline) {
+          const sent = performance.now();
+          record(result, await postGraphQL(url, agent, body, tokens[next++ % tokens.length]!), sent, check);
+        }
+      }),
+    );
+  } else {
+    const inFlight: Promise<void>[] = [];
+    const total = Math.max(1, Math.round((rate * ms) / 1000));
+    for (let i = 0; i < total; i += 1) {
+      const due = started + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      inFlight.push(
+        postGraphQL(url, agent, body, tokens[i % tokens.length]!).then((answer) =>
+          record(result, answer, due, check),
+        ),
+      );
     }
-    result.latencies.push(performance.now() - sent);
-    if (answer.status !== 200 || answer.text.includes('"errors"')) result.errors += 1;
-    else if (!check(answer.text)) result.shortPages += 1;
-  };
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < deadline) await one(tokens[next++ % tokens.length]!);
-    }),
-  );
+    await Promise.all(inFlight);
+  }
   result.seconds = (performance.now() - started) / 1000;
   agent.destroy();
   return result;
@@ -382,7 +460,7 @@ async function cpuPerRequest(
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   let errors = 0;
   const one = async (token: string) => {
-    const answer = await postFeedPage(url, agent, body, token);
+    const answer = await postGraphQL(url, agent, body, token);
     const edges = answer
       ? (JSON.parse(answer.text) as { data?: { feed?: { edges?: unknown[] } } }).data?.feed?.edges
       : undefined;
@@ -423,6 +501,73 @@ async function cpuPerRequest(
   };
 }
 
+/**
+ * The cheapest parts a home-feed page is made of, as CPU time of the system under test (sequential
+ * requests, so the figures hold on a shared machine): the gateway answering a request with no
+ * subgraph fetch (`{ __typename }`), one subgraph fetch more (`{ jwks }`: auth answers from memory),
+ * and one MongoDB command (a post by `_id`, client and server). A page costs at least its inbound
+ * request, its fetches and its commands at these prices, whatever the code around them does.
+ */
+interface Floor {
+  inboundMs: number;
+  fetchMs: number;
+  commandMs: number;
+}
+
+async function cpuPerOperation(
+  server: Server,
+  operations: number,
+  run: () => Promise<void>,
+): Promise<number> {
+  const before = await server.cpu();
+  await run();
+  const after = await server.cpu();
+  return (
+    (after.servicesMicros + after.mongoMicros - before.servicesMicros - before.mongoMicros) /
+    1000 /
+    operations
+  );
+}
+
+async function measureFloor(server: Server, url: URL, token: string, requests: number): Promise<Floor> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const sequential = (query: string, expect: (data: Record<string, unknown>) => boolean) => async () => {
+    const body = JSON.stringify({ query });
+    for (let i = 0; i < requests; i += 1) {
+      const answer = await postGraphQL(url, agent, body, token);
+      const data =
+        answer?.status === 200
+          ? (JSON.parse(answer.text) as { data?: Record<string, unknown> }).data
+          : undefined;
+      if (!data || !expect(data)) throw new Error(`${query} failed: ${answer?.text}`);
+    }
+  };
+  const typename = sequential('{ __typename }', (data) => data.__typename === 'Query');
+  const jwks = sequential('{ jwks }', (data) => Array.isArray((data.jwks as { keys?: unknown })?.keys));
+  await typename();
+  await jwks();
+  // Three rounds in alternation, medians: other work on the machine moves single figures.
+  const rounds: Floor[] = [];
+  const commands = requests * 4;
+  for (let round = 0; round < 3; round += 1) {
+    const inboundMs = await cpuPerOperation(server, requests, typename);
+    const withFetchMs = await cpuPerOperation(server, requests, jwks);
+    const commandMs = await cpuPerOperation(server, commands, async () => {
+      await server.ask({ type: 'mongo-floor', requests: commands });
+    });
+    rounds.push({ inboundMs, fetchMs: withFetchMs - inboundMs, commandMs });
+  }
+  agent.destroy();
+  const median = (key: keyof Floor) => rounds.map((round) => round[key]).sort((a, b) => a - b)[1]!;
+  return { inboundMs: median('inboundMs'), fetchMs: median('fetchMs'), commandMs: median('commandMs') };
+}
+
+/** MongoDB commands of the page's services and the gateway's subgraph fetches, per request. */
+function perPage(commands: Record<string, number>, requests: number): { commands: number; fetches: number } {
+  const of = (key: string) => (commands[key] ?? 0) / Math.max(1, requests);
+  return { commands: of('feed') + of('profile') + of('media'), fetches: of(SUBGRAPH_FETCHES) };
+}
+
 interface Row {
   first: number;
   measurement: Measurement;
@@ -440,6 +585,44 @@ function table(rows: readonly Row[]): string {
     const per = (service: string) => ((commands[service] ?? 0) / Math.max(1, m.requests)).toFixed(2);
     lines.push(
       `| ${first} | ${m.requests} | ${Math.round(m.requests / m.seconds)} | ${f1(percentile(sorted, 50))} | ${f1(percentile(sorted, 95))} | ${f1(percentile(sorted, 99))} | ${f1(sorted.at(-1) ?? Number.NaN)} | ${m.errors + m.shortPages} | ${per('feed')} / ${per('profile')} / ${per('media')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Whether a response body holds a page of `first` posts. */
+const fullPage = (first: number) => (text: string) => {
+  const edges = (JSON.parse(text) as { data?: { feed?: { edges?: unknown[] } } }).data?.feed?.edges;
+  return Array.isArray(edges) && edges.length === first;
+};
+
+function floorLine(floor: Floor): string {
+  return (
+    `floor: an inbound request ${floor.inboundMs.toFixed(3)} CPU ms, a subgraph fetch ${floor.fetchMs.toFixed(3)} ms more, ` +
+    `a MongoDB command ${floor.commandMs.toFixed(3)} ms`
+  );
+}
+
+/**
+ * What the page's parts cost at their cheapest (`Floor`), against what p95 < 50 ms at
+ * `CONNECTIONS` connections needs: a closed loop's latency is connections / throughput, so at
+ * least 1,000 pages a second on the system under test's one core, 1 ms of CPU per page.
+ */
+function floorTable(floor: Floor, rows: readonly Row[]): string {
+  const f = (n: number, digits = 2) => n.toFixed(digits);
+  const budgetMs = 50 / CONNECTIONS;
+  const lines = [
+    `The floor: on the system under test's core, the gateway answers \`{ __typename }\` for ${f(floor.inboundMs)} ms of CPU, a query with one subgraph fetch (\`{ jwks }\`, answered from memory) costs ${f(floor.fetchMs)} ms more, and one MongoDB command (a post by \`_id\`, driver without command monitoring, client and server) ${f(floor.commandMs)} ms. A page costs at least its request, its fetches and its commands at those prices. p95 under 50 ms at ${CONNECTIONS} connections needs at least ${Math.round(CONNECTIONS / 0.05).toLocaleString('en-US')} pages a second (a closed loop's latency is connections / throughput), ${f(budgetMs)} ms of CPU per page:`,
+    '',
+    '| page size | subgraph fetches / MongoDB commands per page | floor, CPU ms per page | at most pages/s on one core | closed-loop latency at ' +
+      `${CONNECTIONS} connections, at least (ms) |`,
+    '| ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const { first, measurement, commands } of rows) {
+    const page = perPage(commands, measurement.requests);
+    const ms = floor.inboundMs + page.fetches * floor.fetchMs + page.commands * floor.commandMs;
+    lines.push(
+      `| ${first} | ${f(page.fetches)} / ${f(page.commands)} | ${f(ms)} | ${Math.round(1000 / ms).toLocaleString('en-US')} | ${Math.round(CONNECTIONS * ms)} |`,
     );
   }
   return lines.join('\n');
@@ -517,19 +700,19 @@ export async function runSocialFeedBench(
           options.profileDir,
         );
         const per = (service: string) => ((r.commands[service] ?? 0) / options.cpuRequests!).toFixed(2);
+        const page = perPage(r.commands, options.cpuRequests);
         console.log(
-          `page ${first}: ${r.cpuMs.toFixed(2)} CPU ms/request (${options.mongo === 'inline' ? 'MongoDB inline' : `MongoDB process ${r.mongoCpuMs.toFixed(2)} ms`}; ` +
+          `page ${first}: ${page.fetches.toFixed(2)} subgraph fetches/request; ${r.cpuMs.toFixed(2)} CPU ms/request (${options.mongo === 'inline' ? 'MongoDB inline' : `MongoDB process ${r.mongoCpuMs.toFixed(2)} ms`}; ` +
             `services' GC pauses ${r.gcMs.toFixed(2)} ms), ${r.wallMs.toFixed(2)} wall ms/request, ` +
             `${r.errors} errors; feed / profile / media MongoDB commands per request ${per('feed')} / ${per('profile')} / ${per('media')}`,
         );
       }
+      const floor = await measureFloor(server, url, ready.tokens[0]!, options.cpuRequests * 5);
+      console.log(floorLine(floor));
       return rows;
     }
     for (const first of PAGE_SIZES) {
-      const full = (text: string) => {
-        const edges = (JSON.parse(text) as { data?: { feed?: { edges?: unknown[] } } }).data?.feed?.edges;
-        return Array.isArray(edges) && edges.length === first;
-      };
+      const full = fullPage(first);
       await load(url, ready.tokens, first, warmMs, () => true);
       if (options.profileDir) await server.ask({ type: 'profile-start' });
       const before = await server.counts();
@@ -548,7 +731,30 @@ export async function runSocialFeedBench(
       rows.push({ first, measurement, commands });
       console.log(table(rows.slice(-1)).split('\n').at(-1));
     }
-    let report = table(rows);
+    // The same loads at half the closed loop's rate, open loop: latency below saturation.
+    const pacedRows: Row[] = [];
+    for (const { first, measurement } of rows) {
+      const rate = Math.max(1, Math.round(measurement.requests / measurement.seconds / 2));
+      const before = await server.counts();
+      const m = await load(url, ready.tokens, first, measureMs, fullPage(first), rate);
+      const after = await server.counts();
+      const commands = Object.fromEntries(
+        Object.keys(after).map((service) => [service, (after[service] ?? 0) - (before[service] ?? 0)]),
+      );
+      pacedRows.push({ first, measurement: m, commands });
+      console.log(`paced at ${rate} req/s: ${table(pacedRows.slice(-1)).split('\n').at(-1)}`);
+    }
+    const floor = await measureFloor(server, url, ready.tokens[0]!, options.full ? 2_000 : 500);
+    console.log(floorLine(floor));
+    let report = [
+      table(rows),
+      '',
+      `The same page sizes at a fixed rate, half of the closed loop's (open loop over ${CONNECTIONS} connections; latency from when each request was due):`,
+      '',
+      table(pacedRows),
+      '',
+      floorTable(floor, rows),
+    ].join('\n');
     if (options.write) {
       const bars = rows.flatMap(({ first, measurement }) => {
         const sorted = [...measurement.latencies].sort((a, b) => a - b);
