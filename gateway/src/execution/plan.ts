@@ -373,13 +373,14 @@ export class PlanRun {
 
   private async sendMerged(batch: readonly Queued[]): Promise<void> {
     const fetches = batch.map((entry) => entry.fetch);
-    const body = JSON.stringify({
-      query: mergedOperation(fetches),
-      variables: mergedVariables(batch.map((entry) => entry.variables)),
-      operationName: fetches[0]!.operationName,
-    });
     let answers;
     try {
+      // Inside the try: whatever fails, every waiting fetch settles.
+      const body = JSON.stringify({
+        query: mergedOperation(fetches),
+        variables: mergedVariables(batch.map((entry) => entry.variables)),
+        operationName: fetches[0]!.operationName,
+      });
       answers = splitAnswer(await this.options.send(fetches[0]!, body), batch.length);
     } catch (error) {
       for (const entry of batch) entry.reject(error);
