@@ -12,9 +12,9 @@
  *   "temporarily unavailable" message, never the raw Redis client's text.
  */
 import { AUTHENTICATION_UNAVAILABLE_MESSAGE, type SubgraphName } from '@social/kit';
-import { startSupergraph, type GraphQLResponse, type Supergraph } from '@social/testing';
+import type { GraphQLResponse } from '@social/testing';
 import { sleep } from './faults/processes.js';
-import { startPrivateRedis, type PrivateRedis } from './faults/redis-server.js';
+import { supergraphOnPrivateRedis } from './faults/redis-server.js';
 import { reportFigures } from './faults/report.js';
 
 const OUTAGE_MS = 3_000;
@@ -22,19 +22,7 @@ const SUBGRAPHS: readonly SubgraphName[] = ['auth', 'profile', 'chat', 'feed', '
 type Target = SubgraphName | 'gateway';
 const TARGETS: readonly Target[] = ['gateway', ...SUBGRAPHS];
 
-let redis: PrivateRedis;
-let sg: Supergraph;
-beforeAll(async () => {
-  redis = await startPrivateRedis();
-  sg = await startSupergraph({ redisUrl: redis.url, env: { BCRYPT_COST: '4' } });
-}, 180_000);
-afterAll(async () => {
-  const stopping = Date.now();
-  await sg?.stop();
-  if (Date.now() - stopping > 10_000)
-    console.warn(`stopping the supergraph took ${Date.now() - stopping} ms`);
-  await redis?.destroy();
-});
+const bed = supergraphOnPrivateRedis();
 
 interface Probe {
   readonly target: Target;
@@ -51,8 +39,8 @@ async function probe(target: Target, token: string): Promise<Probe> {
   try {
     response =
       target === 'gateway'
-        ? await sg.query<{ me: { id: string } | null }>('query { me { id } }', {}, { token })
-        : await sg.query('query { __typename }', {}, { token, target });
+        ? await bed.sg.query<{ me: { id: string } | null }>('query { me { id } }', {}, { token })
+        : await bed.sg.query('query { __typename }', {}, { token, target });
   } catch (error) {
     return { target, at: started, endedAt: Date.now(), result: `transport: ${(error as Error).message}` };
   }
@@ -73,9 +61,9 @@ const REVOKED = 'UNAUTHENTICATED: Session has been revoked';
 const UNAVAILABLE = `INTERNAL_SERVER_ERROR: ${AUTHENTICATION_UNAVAILABLE_MESSAGE}`;
 
 test('Redis restarted empty: a logged-out session is refused everywhere, never accepted in between', async () => {
-  const alice = await sg.user();
-  const session = await sg.login(alice.username, alice.password);
-  const logout = await sg.query<{ logout: boolean }>('mutation { logout }', {}, { token: session.token });
+  const alice = await bed.sg.user();
+  const session = await bed.sg.login(alice.username, alice.password);
+  const logout = await bed.sg.query<{ logout: boolean }>('mutation { logout }', {}, { token: session.token });
   expect(logout.errors).toBeUndefined();
   for (const target of TARGETS) {
     expect((await probe(target, session.token)).result).toBe(REVOKED);
@@ -108,10 +96,10 @@ test('Redis restarted empty: a logged-out session is refused everywhere, never a
   try {
     await sleep(500);
     downAt = Date.now();
-    await redis.kill();
-    await redis.wipe();
+    await bed.redis.kill();
+    await bed.redis.wipe();
     await sleep(OUTAGE_MS);
-    await redis.start();
+    await bed.redis.start();
     upAt = Date.now();
     // Recovered: on every target the revoked token is refused as revoked and the live one works.
     const deadline = upAt + 60_000;

@@ -7,26 +7,17 @@
  * The crashed subgraph runs as a child process (the production launcher, from source) sharing
  * the harness's Redis and MongoDB; the rest of the supergraph runs in this process.
  */
-import { startSupergraph, type Supergraph, type TestAccount } from '@social/testing';
+import type { TestAccount } from '@social/testing';
 import { ObjectId } from 'mongodb';
 import { startLoad, summarize, timeUntil, type Outcome } from './faults/load.js';
 import { sleep } from './faults/processes.js';
-import { startPrivateRedis, type PrivateRedis } from './faults/redis-server.js';
+import { supergraphOnPrivateRedis } from './faults/redis-server.js';
 import { operationError, reportFigures } from './faults/report.js';
 import { moveSubgraphToChild, type SubgraphProcess } from './faults/subgraph-process.js';
 
 const OUTAGE_MS = 5_000;
 
-let redis: PrivateRedis;
-let sg: Supergraph;
-beforeAll(async () => {
-  redis = await startPrivateRedis();
-  sg = await startSupergraph({ redisUrl: redis.url, env: { BCRYPT_COST: '4' } });
-}, 180_000);
-afterAll(async () => {
-  await sg?.stop();
-  await redis?.destroy();
-});
+const bed = supergraphOnPrivateRedis();
 
 /** feed (post), profile (author's displayName), auth (me) and notification (count) in one request. */
 const SPANNING = `query ($id: ID!) {
@@ -53,7 +44,7 @@ interface Answer {
 }
 
 async function postAs(author: TestAccount, content: string): Promise<string> {
-  const response = await sg.query<{ createPost: { id: string } }>(
+  const response = await bed.sg.query<{ createPost: { id: string } }>(
     'mutation ($input: CreatePostInput!) { createPost(input: $input) { id } }',
     { input: { content, visibility: 'PUBLIC' } },
     { token: author.token },
@@ -63,18 +54,18 @@ async function postAs(author: TestAccount, content: string): Promise<string> {
 }
 
 test('profile killed under load: partial data with errors during the outage, whole answers after it returns', async () => {
-  const [alice, bob] = [await sg.user({ firstName: 'Alice' }), await sg.user()];
+  const [alice, bob] = [await bed.sg.user({ firstName: 'Alice' }), await bed.sg.user()];
   const postId = await postAs(alice, 'a post read during the fault');
   const expected = { post: { id: postId, content: 'a post read during the fault' }, me: { id: bob.id } };
   // Alice's profile exists (auth's UserRegistered reached profile).
   let displayName = '';
   await timeUntil(async () => {
-    const r = await sg.query<Spanning>(SPANNING, { id: postId }, { token: bob.token });
+    const r = await bed.sg.query<Spanning>(SPANNING, { id: postId }, { token: bob.token });
     displayName = r.data?.post?.author.displayName ?? '';
     return displayName !== '' && !r.errors;
   }, 'a whole answer before the fault');
 
-  const profile: SubgraphProcess = await moveSubgraphToChild(sg, 'profile');
+  const profile: SubgraphProcess = await moveSubgraphToChild(bed.sg, 'profile');
   try {
     const classify = (r: {
       data?: Spanning | null;
@@ -95,7 +86,7 @@ test('profile killed under load: partial data with errors during the outage, who
     };
     const load = startLoad<Answer>(
       async () => {
-        const answer = classify(await sg.query<Spanning>(SPANNING, { id: postId }, { token: bob.token }));
+        const answer = classify(await bed.sg.query<Spanning>(SPANNING, { id: postId }, { token: bob.token }));
         if (answer.shape === 'failed') throw Object.assign(new Error(answer.problem), { code: 'FAILED' });
         return answer;
       },
@@ -132,7 +123,7 @@ test('profile killed under load: partial data with errors during the outage, who
       return count;
     };
     const codes = new Set(during.flatMap((o) => o.value?.codes ?? []));
-    const health = await fetch(new URL('/health', sg.gatewayUrl));
+    const health = await fetch(new URL('/health', bed.sg.gatewayUrl));
     reportFigures('subgraph (profile) killed under load', {
       mode: 'SIGKILL of a child-process profile subgraph, restarted on the same port',
       outageMs: restartedAt - killedAt,
@@ -153,14 +144,14 @@ test('profile killed under load: partial data with errors during the outage, who
     expect(summarize(during).maxMs).toBeLessThan(10_000);
   } finally {
     await profile.stop();
-    await sg.stack.startSubgraph('profile');
+    await bed.sg.stack.startSubgraph('profile');
   }
 });
 
 test('notification killed under a live subscription: the gateway resubscribes when it returns', async () => {
-  const [alice, bob] = [await sg.user(), await sg.user()];
-  const notification = await moveSubgraphToChild(sg, 'notification');
-  const live = sg.subscribe<{ notificationAdded: { type: string; relatedEntityId: string | null } }>(
+  const [alice, bob] = [await bed.sg.user(), await bed.sg.user()];
+  const notification = await moveSubgraphToChild(bed.sg, 'notification');
+  const live = bed.sg.subscribe<{ notificationAdded: { type: string; relatedEntityId: string | null } }>(
     'subscription { notificationAdded { type relatedEntityId } }',
     {},
     { token: bob.token },
@@ -180,7 +171,7 @@ test('notification killed under a live subscription: the gateway resubscribes wh
   // notification and pushes it to Bob's subscription.
   const mention = async () => {
     const postId = new ObjectId().toHexString();
-    await sg.stack.resources.events.publish('feed', 'UserMentioned', {
+    await bed.sg.stack.resources.events.publish('feed', 'UserMentioned', {
       postId,
       postAuthorId: alice.id,
       postVisibility: 'PUBLIC',
@@ -230,6 +221,6 @@ test('notification killed under a live subscription: the gateway resubscribes wh
     await pump;
     await live.close();
     await notification.stop();
-    await sg.stack.startSubgraph('notification');
+    await bed.sg.stack.startSubgraph('notification');
   }
 });

@@ -2,6 +2,8 @@
  * A private redis-server for fault tests (never the machine's 6379): its own port and directory,
  * append-only file fsynced on every write, so a SIGKILL loses nothing Redis acknowledged.
  */
+import { afterAll, beforeAll } from '@jest/globals';
+import { startSupergraph, type Supergraph } from '@social/testing';
 import { Redis } from 'ioredis';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -88,4 +90,24 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For a test file: the whole supergraph on a private Redis, started before its tests and stopped
+ * after them (jest hooks). The properties are set once `beforeAll` has run.
+ */
+export function supergraphOnPrivateRedis(): { readonly redis: PrivateRedis; readonly sg: Supergraph } {
+  const bed = {} as { redis: PrivateRedis; sg: Supergraph };
+  beforeAll(async () => {
+    bed.redis = await startPrivateRedis();
+    bed.sg = await startSupergraph({ redisUrl: bed.redis.url, env: { BCRYPT_COST: '4' } });
+  }, 180_000);
+  afterAll(async () => {
+    const stopping = Date.now();
+    await bed.sg?.stop();
+    if (Date.now() - stopping > 10_000)
+      console.warn(`stopping the supergraph took ${Date.now() - stopping} ms`);
+    await bed.redis?.destroy();
+  });
+  return bed;
 }
